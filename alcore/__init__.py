@@ -1,0 +1,3 @@
+"""alcore: plugin-based active learning for semantic segmentation."""
+
+__version__ = "0.1.0"

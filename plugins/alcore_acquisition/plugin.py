@@ -1,0 +1,4 @@
+"""Entry point of the built-in acquisition plugin."""
+
+from alcore.hookspecs import hookimpl  # noqa: F401
+

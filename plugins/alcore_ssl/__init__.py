@@ -1,0 +1,1 @@
+"""Built-in alcore plugin: ssl."""

@@ -1,0 +1,4 @@
+"""Entry point of the built-in ssl plugin."""
+
+from alcore.hookspecs import hookimpl  # noqa: F401
+
