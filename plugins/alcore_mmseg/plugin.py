@@ -1,4 +1,43 @@
-"""Entry point of the built-in mmseg plugin."""
+"""Entry point of the built-in MMSegmentation model plugin (MMSeg is imported only when used)."""
 
-from alcore.hookspecs import hookimpl  # noqa: F401
+from __future__ import annotations
 
+from typing import Any
+
+from alcore.acquisition import Param
+from alcore.hookspecs import hookimpl
+
+PARAMS = [
+    Param("config", str, None, "an MMSegmentation config file; default: small DeepLabV3+"),
+    Param("width", int, 16, "channel width of the default model's backbone"),
+    Param("iters", int, 200, "training iterations per cycle"),
+    Param("epochs", float, 0.0, "if > 0, train this many passes over the labeled set instead"),
+    Param("batch_size", int, 8, "training batch size"),
+    Param("lr", float, 0.01, "SGD learning rate (poly decay within each cycle)"),
+    Param("warm_start", bool, True, "start each cycle from the previous cycle's weights"),
+    Param("on_url", str, "error", "pretrained weights given as URL: 'error' or 'scratch'"),
+    Param("pretrained", str, None, "local checkpoint for the backbone"),
+    Param("workers", int, 0, "dataloader worker processes"),
+    Param("eval_batch_size", int, 16, "batch size for evaluation and scoring"),
+    Param("device", str, "auto", "'auto', 'cpu' or 'cuda'"),
+]
+
+
+def _build(**kwargs: Any):
+    from alcore_mmseg.model import MMSegModel
+
+    return MMSegModel(**kwargs)
+
+
+@hookimpl
+def register_models(register: Any) -> None:
+    register("mmseg", _build, help="any MMSegmentation model, trained through MMEngine",
+             params=PARAMS)
+
+
+@hookimpl
+def register_quantities(register: Any) -> None:
+    from alcore_mmseg.quantities import BUILTIN
+
+    for name, (fn, text) in BUILTIN.items():
+        register(name, fn, help=text)

@@ -1,0 +1,37 @@
+"""The ``alcore`` command line: one module per command; errors become one line in ``common``."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import typer
+
+from alcore.cli import common, plugins_cmd, run_cmd
+
+app = typer.Typer(
+    name="alcore",
+    help="Active learning for semantic segmentation on MMSegmentation.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks and debug logs."),
+) -> None:
+    if debug or os.environ.get("ALCORE_DEBUG", "").strip() not in ("", "0"):
+        common.DEBUG.enabled = True
+        logging.getLogger("alcore").setLevel(logging.DEBUG)
+        logging.basicConfig()
+
+
+app.command("run")(common.guarded(run_cmd.run))
+app.command("plugins")(common.guarded(plugins_cmd.plugins))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

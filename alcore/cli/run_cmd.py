@@ -1,0 +1,60 @@
+"""``alcore run``: an active-learning experiment from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from alcore.config import resolve
+from alcore.errors import ConfigError
+from alcore.experiment import Experiment
+from alcore.options import parse_kv
+from alcore.progress import Reporter, stdout_console
+from alcore.summary import summary_table
+
+
+def run(
+    config: Path = typer.Option(None, "--config", "-c", help="YAML file with run settings."),
+    acq: str = typer.Option(None, "--acq", help="Acquisition function (see 'alcore plugins')."),
+    ssl: str = typer.Option(None, "--ssl", help="Semi-supervised method, or 'none'."),
+    dataset: str = typer.Option(None, "--dataset", help="Dataset plugin name."),
+    model: str = typer.Option(None, "--model", help="Model plugin name."),
+    model_config: Path = typer.Option(None, "--model-config",
+                                      help="An MMSegmentation config file for the model."),
+    cycles: int = typer.Option(None, "--cycles", help="Acquisition cycles after the first training."),
+    initial: int = typer.Option(None, "--initial", help="Size of the random initial labeled set."),
+    budget: int = typer.Option(None, "--budget", help="Samples selected per cycle."),
+    seed: int = typer.Option(None, "--seed", help="Seed of the initial set, training, selection."),
+    out: Path = typer.Option(None, "--out", "-o", help="Run directory (default: runs/<stamp>-...)."),
+    resume: Path = typer.Option(None, "--resume", help="Continue the run in this directory."),
+    acq_opt: list[str] = typer.Option(None, "--acq-opt", help="Acquisition option key=value."),
+    ssl_opt: list[str] = typer.Option(None, "--ssl-opt", help="SSL option key=value."),
+    dataset_opt: list[str] = typer.Option(None, "--dataset-opt", help="Dataset option key=value."),
+    model_opt: list[str] = typer.Option(None, "--model-opt", help="Model option key=value."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output on stderr."),
+) -> None:
+    """Train, select, label, retrain: a complete active-learning experiment."""
+    reporter = Reporter(quiet=quiet)
+    if resume is not None:
+        given = [n for n, v in (("--config", config), ("--acq", acq), ("--ssl", ssl),
+                                ("--dataset", dataset), ("--model", model), ("--out", out))
+                 if v is not None]
+        if given:
+            raise ConfigError(f"--resume continues a run with its own settings; drop {given[0]}")
+        experiment = Experiment.resume(resume, reporter=reporter)
+    else:
+        model_options = parse_kv(model_opt, "--model-opt")
+        if model_config is not None:
+            model_options["config"] = str(model_config)
+        cfg = resolve(config, {
+            "acq": acq, "ssl": ssl, "dataset": dataset, "model": model, "cycles": cycles,
+            "initial": initial, "budget": budget, "seed": seed,
+            "acq_options": parse_kv(acq_opt, "--acq-opt"),
+            "ssl_options": parse_kv(ssl_opt, "--ssl-opt"),
+            "dataset_options": parse_kv(dataset_opt, "--dataset-opt"),
+            "model_options": model_options,
+        })
+        experiment = Experiment(cfg, out, reporter=reporter)
+    results = experiment.run()
+    stdout_console().print(summary_table(results, str(experiment.run_dir.root)))

@@ -1,0 +1,124 @@
+"""Build an experiment's plugins from a config and run it in a run directory."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from alcore.atomic import write_json
+from alcore.config import RunConfig
+from alcore.errors import AlcoreError
+from alcore.loop import Components, run_cycles
+from alcore.plugins import Registry, get_registry, require
+from alcore.progress import Reporter
+from alcore.rundir import RunDir
+
+
+def default_out(cfg: RunConfig) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{stamp}-{cfg.dataset}-{cfg.acq}-{cfg.ssl}-s{cfg.seed}"
+
+
+def build_components(cfg: RunConfig, registry: Registry, reporter: Reporter) -> Components:
+    """Resolve every name in ``cfg`` to a plugin and build it (names are checked before any work)."""
+    regs = {
+        "dataset": require(registry, "dataset", cfg.dataset),
+        "model": require(registry, "model", cfg.model),
+        "ssl": require(registry, "ssl", cfg.ssl),
+        "acquisition": require(registry, "acquisition", cfg.acq),
+    }
+    acquisition = regs["acquisition"].build(cfg.acq_options)
+    ssl = regs["ssl"].build(cfg.ssl_options)
+    reporter.info(f"preparing dataset '{cfg.dataset}'")
+    dataset = regs["dataset"].build(cfg.dataset_options)
+    quantities = {r.name: r.factory for r in registry.all("quantity")}
+    model = regs["model"].build(cfg.model_options, info=dataset.info, quantities=quantities,
+                                seed=cfg.seed)
+    return Components(
+        dataset=dataset, model=model, acquisition=acquisition, acq_name=cfg.acq, ssl=ssl,
+        hooks=registry.pm.hook, pool=list(dataset.pool()), val=list(dataset.val()),
+    )
+
+
+def make_scorer(run: RunDir):
+    """The function the loop calls for quantities: one model pass, stored in the run's HDF5 cache."""
+    try:
+        from alcore.cache import FeatureCache
+    except ImportError:  # pragma: no cover - the cache ships with alcore
+        FeatureCache = None
+
+    if FeatureCache is None:
+        return lambda model, fp, samples, names, progress: model.compute(samples, names, progress)
+    cache = FeatureCache(run.cache)
+
+    def score(model: Any, fingerprint: str, samples: list, names: list, progress: Any):
+        return cache.fetch(
+            fingerprint, [s.id for s in samples], names,
+            lambda rows, wanted, prog: model.compute([samples[i] for i in rows], wanted, prog),
+            progress,
+        )
+
+    return score
+
+
+class Experiment:
+    """An active-learning experiment: ``Experiment(RunConfig(...), out).run()`` returns the results."""
+
+    def __init__(self, cfg: RunConfig, out: Path | None = None, registry: Registry | None = None,
+                 reporter: Reporter | None = None) -> None:
+        self.cfg = cfg.validate()
+        self.run_dir = RunDir(out or default_out(cfg))
+        self.registry = registry or get_registry()
+        self.reporter = reporter or Reporter()
+
+    @classmethod
+    def resume(cls, run_dir: Path, registry: Registry | None = None,
+               reporter: Reporter | None = None) -> Experiment:
+        """Reopen a run directory to continue where it stopped."""
+        rd = RunDir(run_dir)
+        cfg = rd.open()
+        exp = cls(cfg, run_dir, registry, reporter)
+        exp.run_dir = rd
+        return exp
+
+    def run(self) -> dict:
+        """Run every remaining cycle; write and return ``results.json``."""
+        run = self.run_dir
+        fresh = not run.is_run()
+        if fresh:
+            run.check_new()
+        else:
+            run.lock()
+        components = build_components(self.cfg, self.registry, self.reporter)
+        if fresh:
+            run.create(self.cfg)
+        self.reporter.info(
+            f"run {run.root}: {len(components.pool)} pool, {len(components.val)} val samples; "
+            f"acq={self.cfg.acq} ssl={self.cfg.ssl} seed={self.cfg.seed}"
+        )
+        try:
+            components.scorer = make_scorer(run)
+            records = run_cycles(run, self.cfg, components, self.reporter)
+        finally:
+            run.unlock()
+        results = summarise(self.cfg, records)
+        write_json(run.results, results)
+        return results
+
+
+def summarise(cfg: RunConfig, records: list[dict]) -> dict:
+    """The results.json summary: the learning curve plus each cycle's selection diagnostics."""
+    curve = [
+        {"cycle": r["cycle"], "labeled": r["labeled"], "mIoU": r["metrics"]["mIoU"],
+         "diagnostics": r.get("selection", {}).get("diagnostics")}
+        for r in records
+    ]
+    if not curve:
+        raise AlcoreError("the run produced no cycles")
+    return {
+        "config": cfg.to_dict(),
+        "curve": curve,
+        "final": {"labeled": curve[-1]["labeled"], "mIoU": curve[-1]["mIoU"],
+                  "per_class_iou": records[-1]["metrics"].get("per_class_iou")},
+    }

@@ -1,0 +1,93 @@
+"""The pool and its labeled set, with provenance: who picked each sample, when, and who labeled it.
+
+The pool state is the thing annotation money buys, so it is only ever replaced atomically and a
+sample is never labeled twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from alcore.atomic import read_json, write_json
+from alcore.dataset import Sample
+from alcore.errors import StateError
+
+STATE_VERSION = 1
+
+
+def pool_digest(samples: Sequence[Sample]) -> str:
+    """A fingerprint of the pool's ids, in order: a resumed run must see the same pool."""
+    digest = hashlib.sha256()
+    for s in samples:
+        digest.update(s.id.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+@dataclass
+class LabelRecord:
+    """Provenance of one labeled sample."""
+
+    id: str
+    cycle: int
+    strategy: str
+    source: str = "ground-truth"
+
+
+@dataclass
+class PoolState:
+    """Which pool samples are labeled, in the order they were labeled."""
+
+    digest: str
+    size: int
+    labeled: list[LabelRecord] = field(default_factory=list)
+
+    @classmethod
+    def new(cls, samples: Sequence[Sample]) -> PoolState:
+        return cls(pool_digest(samples), len(samples))
+
+    @property
+    def labeled_ids(self) -> list[str]:
+        return [r.id for r in self.labeled]
+
+    def mask(self, samples: Sequence[Sample]) -> np.ndarray:
+        """Boolean array over ``samples``: True where labeled."""
+        done = set(self.labeled_ids)
+        return np.fromiter((s.id in done for s in samples), dtype=bool, count=len(samples))
+
+    def add(self, ids: Iterable[str], cycle: int, strategy: str, source: str = "ground-truth"
+            ) -> None:
+        """Record newly labeled ids; labeling an id twice is an error (it would be paid twice)."""
+        done = set(self.labeled_ids)
+        new = list(ids)
+        dupes = [i for i in new if i in done]
+        if dupes or len(set(new)) != len(new):
+            shown = dupes[0] if dupes else next(i for i in new if new.count(i) > 1)
+            raise StateError(f"sample '{shown}' is already labeled; refusing to label it twice")
+        self.labeled.extend(LabelRecord(i, cycle, strategy, source) for i in new)
+
+    def check_pool(self, samples: Sequence[Sample], where: Path) -> None:
+        """Fail if the pool changed since this state was written."""
+        if pool_digest(samples) != self.digest or len(samples) != self.size:
+            raise StateError(
+                f"{where}: the dataset's pool differs from the one this run started with "
+                f"({len(samples)} samples now, {self.size} then)"
+            )
+
+    def save(self, path: Path) -> None:
+        write_json(path, {"version": STATE_VERSION, **asdict(self)})
+
+    @classmethod
+    def load(cls, path: Path) -> PoolState:
+        try:
+            raw = read_json(path)
+            if raw.get("version") != STATE_VERSION:
+                raise ValueError(f"version {raw.get('version')}")
+            return cls(raw["digest"], raw["size"], [LabelRecord(**r) for r in raw["labeled"]])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise StateError(f"{path}: not a readable pool state ({exc})") from None

@@ -1,0 +1,311 @@
+"""The MMSeg model plugin: train through MMEngine's Runner, evaluate with MMSeg's IoU, score in one pass."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from alcore.atomic import atomic_path
+from alcore.dataset import DatasetInfo, Sample
+from alcore.errors import ConfigError, StateError
+from alcore.model import Progress
+from alcore_mmseg import configs, data, shim
+from alcore_mmseg.quantities import ForwardOutput
+
+SCOPE = "mmseg"
+
+
+class _DropNoise(logging.Filter):
+    """Drop MMEngine's deprecation notices, which users of alcore cannot act on."""
+
+    NOISE = ("will be deprecated", "is the alias of", "has been called more than once")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(n in message for n in self.NOISE)
+
+
+def quiet_mmengine(logger: logging.Logger) -> None:
+    """Attach the noise filter to an MMEngine logger (once)."""
+    if not any(isinstance(f, _DropNoise) for f in logger.filters):
+        logger.addFilter(_DropNoise())
+
+
+def _prepare_stack() -> None:
+    """Import MMSeg with the mmcv-lite shim and register its modules under its own scope."""
+    for module in ("mmseg", "mmcv", "mmengine"):
+        warnings.filterwarnings("ignore", module=module)
+    shim.install()
+    from mmengine.logging import MMLogger
+    from mmseg.utils import register_all_modules
+
+    quiet_mmengine(MMLogger.get_instance("mmengine"))
+    register_all_modules(init_default_scope=False)
+    data.register_dataset_type()
+
+
+def _scope():
+    from mmengine.registry import DefaultScope
+
+    return DefaultScope.overwrite_default_scope(SCOPE)
+
+
+def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    from mmengine.model import is_model_wrapper
+
+    return model.module if is_model_wrapper(model) else model
+
+
+class MMSegModel:
+    """Any MMSegmentation segmentor under active learning (default: a small DeepLabV3+).
+
+    One instance lives for a run; each ``train`` builds an MMEngine Runner for the cycle, so
+    MMEngine's hooks, logging, checkpoints and launchers apply.
+    """
+
+    def __init__(
+        self,
+        info: DatasetInfo,
+        quantities: Mapping[str, Callable[[ForwardOutput], torch.Tensor]],
+        seed: int = 0,
+        config: str | None = None,
+        width: int = 16,
+        iters: int = 200,
+        epochs: float = 0.0,
+        batch_size: int = 8,
+        lr: float = 0.01,
+        warm_start: bool = True,
+        on_url: str = "error",
+        pretrained: str | None = None,
+        workers: int = 0,
+        eval_batch_size: int = 16,
+        device: str = "auto",
+    ) -> None:
+        if batch_size < 2:
+            raise ConfigError("model option batch_size must be at least 2 (BatchNorm needs it)")
+        if on_url not in ("error", "scratch"):
+            raise ConfigError(f"model option on_url must be 'error' or 'scratch', got '{on_url}'")
+        _prepare_stack()
+        self.info = info
+        self.quantity_fns = dict(quantities)
+        self.seed = seed
+        self.iters, self.epochs = iters, epochs
+        self.batch_size, self.lr = batch_size, lr
+        self.warm_start = warm_start
+        self.workers, self.eval_batch_size = workers, eval_batch_size
+        if config:
+            self.model_cfg = configs.load_user_model(
+                Path(config), info.num_classes, info.ignore_index, on_url, pretrained
+            )
+        else:
+            self.model_cfg = configs.default_model(info.num_classes, info.ignore_index, width)
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = torch.device(device)
+        self.segmentor: torch.nn.Module | None = None
+        self.checkpoint: Path | None = None
+
+    # ----------------------------------------------------------------- training
+    def iterations(self, n_labeled: int) -> int:
+        """Training length of a cycle: fixed ``iters``, or ``epochs`` passes over the labeled set."""
+        if self.epochs > 0:
+            return max(1, math.ceil(self.epochs * n_labeled / self.batch_size))
+        return self.iters
+
+    def runner_cfg(self, labeled: Sequence[Sample], cycle: int, work_dir: Path,
+                   model_cfg: dict | None = None) -> dict:
+        """The MMEngine config a cycle trains with (also what a plain Runner would be given)."""
+        iters = self.iterations(len(labeled))
+        train_set = data.dataset_cfg(labeled, self.info, train=True, with_labels=True,
+                                     augment=[dict(type="RandomFlip", prob=0.5)])
+        return dict(
+            model=model_cfg or self.model_cfg,
+            work_dir=str(work_dir / "mmengine"),
+            experiment_name=f"cycle{cycle:03d}_{os.getpid()}",
+            train_dataloader=data.loader_cfg(train_set, self.batch_size, self.workers, True,
+                                             self.seed + cycle),
+            train_cfg=dict(type="IterBasedTrainLoop", max_iters=iters),
+            optim_wrapper=dict(
+                type="OptimWrapper",
+                optimizer=dict(type="SGD", lr=self.lr, momentum=0.9, weight_decay=5e-4),
+            ),
+            param_scheduler=[dict(type="PolyLR", eta_min=self.lr * 0.01, power=0.9, begin=0,
+                                  end=iters, by_epoch=False)],
+            default_hooks=dict(
+                timer=dict(type="IterTimerHook"),
+                logger=dict(type="LoggerHook", interval=max(1, iters // 4),
+                            log_metric_by_epoch=False),
+                param_scheduler=dict(type="ParamSchedulerHook"),
+                sampler_seed=dict(type="DistSamplerSeedHook"),
+            ),
+            env_cfg=dict(cudnn_benchmark=False, dist_cfg=dict(backend="gloo")),
+            randomness=dict(seed=self.seed * 1000 + cycle),
+            log_level="WARNING",
+            default_scope=SCOPE,
+        )
+
+    def train(self, labeled: Sequence[Sample], unlabeled: Sequence[Sample], cycle: int,
+              work_dir: Path, ssl: Any | None = None, progress: Progress | None = None) -> Path:
+        """Train one cycle through an MMEngine Runner; write the weights atomically; return the path."""
+        from mmengine.config import Config
+        from mmengine.runner import Runner
+
+        from alcore_mmseg.hooks import ProgressHook, WarmStartHook
+
+        if len(labeled) < 1:
+            raise StateError("cannot train on an empty labeled set")
+        work_dir = Path(work_dir)
+        cfg = self.runner_cfg(labeled, cycle, work_dir)
+        if ssl is not None:
+            from alcore_mmseg.ssl_model import wrap_for_ssl
+
+            cfg = wrap_for_ssl(cfg, self, ssl, unlabeled, cycle)
+        with _scope():
+            runner = Runner.from_cfg(Config(cfg))
+            quiet_mmengine(runner.logger)
+            runner.register_hook(ProgressHook(progress, cfg["train_cfg"]["max_iters"]))
+            if self.warm_start and self.segmentor is not None:
+                runner.register_hook(WarmStartHook(_unwrap(self.segmentor).state_dict()))
+            runner.train()
+        model = _unwrap(runner.model)
+        segmentor = getattr(model, "segmentor", model)
+        target = work_dir / "checkpoint.pth"
+        save_weights(segmentor, target, meta=dict(cycle=cycle, n_labeled=len(labeled)))
+        self.segmentor = segmentor.eval()
+        self.checkpoint = target
+        self.last_train_stats = getattr(model, "ssl_stats", lambda: {})()
+        return target
+
+    # ----------------------------------------------------------------- loading
+    def _build(self) -> torch.nn.Module:
+        from mmseg.registry import MODELS
+
+        with _scope():
+            from mmengine.config import Config
+
+            model = MODELS.build(Config(dict(model=self.model_cfg)).model)
+        return model.to(self.device)
+
+    def load(self, checkpoint: Path) -> None:
+        """Load weights written by :meth:`train` (weights only: no pickled code is executed)."""
+        model = self._build()
+        try:
+            ckpt = torch.load(checkpoint, map_location=self.device, weights_only=True)
+            model.load_state_dict(ckpt["state_dict"])
+        except Exception as exc:
+            raise StateError(
+                f"checkpoint '{checkpoint}' does not fit this model ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0][:200]})"
+            ) from None
+        self.segmentor = model.eval()
+        self.checkpoint = Path(checkpoint)
+
+    def _require_model(self) -> torch.nn.Module:
+        if self.segmentor is None:
+            raise StateError("the model has not been trained or loaded yet")
+        return self.segmentor
+
+    # ----------------------------------------------------------------- inference
+    def _loader(self, samples: Sequence[Sample], with_labels: bool):
+        from mmengine.runner import Runner
+
+        cfg = data.loader_cfg(
+            data.dataset_cfg(samples, self.info, train=False, with_labels=with_labels),
+            self.eval_batch_size, self.workers, False, None,
+        )
+        with _scope():
+            return Runner.build_dataloader(cfg)
+
+    @torch.no_grad()
+    def evaluate(self, samples: Sequence[Sample], progress: Progress | None = None) -> dict:
+        """mIoU, per-class IoU and pixel accuracy (percent) with MMSeg's own IoU metric."""
+        from mmseg.evaluation import IoUMetric
+
+        model = self._require_model()
+        n = self.info.num_classes
+        totals = [torch.zeros(n, dtype=torch.float64) for _ in range(4)]
+        done = 0
+        for batch in self._loader(samples, with_labels=True):
+            for out in model.test_step(batch):
+                pred = out.pred_sem_seg.data.squeeze(0).cpu()
+                gt = out.gt_sem_seg.data.squeeze(0).cpu()
+                areas = IoUMetric.intersect_and_union(pred, gt, n, self.info.ignore_index)
+                for total, area in zip(totals, areas):
+                    total += area.double()
+            done += len(batch["inputs"])
+            if progress:
+                progress(done, len(samples))
+        intersect, union, _, label_area = totals
+        with np.errstate(divide="ignore", invalid="ignore"):
+            iou = (intersect / union).numpy()
+        present = label_area.numpy() > 0
+        per_class = {
+            c: (round(float(v) * 100, 2) if present[i] else None)
+            for i, (c, v) in enumerate(zip(self.info.classes, iou))
+        }
+        miou = float(np.nanmean(iou[present])) * 100 if present.any() else 0.0
+        acc = float(intersect.sum() / label_area.sum()) * 100 if label_area.sum() > 0 else 0.0
+        return {"mIoU": round(miou, 2), "aAcc": round(acc, 2), "per_class_iou": per_class}
+
+    @torch.no_grad()
+    def forward(self, batch: dict) -> ForwardOutput:
+        """One forward pass of a batch: logits at input size plus pooled decoder/backbone features."""
+        model = self._require_model()
+        captured: dict[str, torch.Tensor] = {}
+        head = model.decode_head
+        handle = head.conv_seg.register_forward_hook(
+            lambda mod, inp, out: captured.__setitem__("decoder", inp[0])
+        )
+        try:
+            prepared = model.data_preprocessor(batch, False)
+            inputs = prepared["inputs"]
+            metas = [s.metainfo for s in prepared["data_samples"]]
+            feats = model.extract_feat(inputs)
+            logits = head.predict(feats, metas, model.test_cfg)
+        finally:
+            handle.remove()
+        h, w = metas[0]["img_shape"][:2]
+        if any(tuple(m["img_shape"][:2]) != (h, w) for m in metas):
+            raise ConfigError("images of one scoring batch differ in size; use eval_batch_size=1")
+        last = feats[-1] if isinstance(feats, (list, tuple)) else feats
+        return ForwardOutput(
+            logits=logits[:, :, :h, :w],
+            embedding=captured["decoder"].float().mean(dim=(2, 3)),
+            backbone_embedding=last.float().mean(dim=(2, 3)),
+        )
+
+    def compute(self, samples: Sequence[Sample], quantities: Sequence[str],
+                progress: Progress | None = None) -> dict[str, np.ndarray]:
+        """One forward pass over ``samples`` yielding every requested quantity, one row each."""
+        unknown = [q for q in quantities if q not in self.quantity_fns]
+        if unknown:
+            raise ConfigError(
+                f"unknown quantity '{unknown[0]}'; known: {', '.join(sorted(self.quantity_fns))}"
+            )
+        self._require_model()
+        parts: dict[str, list[np.ndarray]] = {q: [] for q in quantities}
+        done = 0
+        for batch in self._loader(samples, with_labels=False):
+            out = self.forward(batch)
+            for q in quantities:
+                value = self.quantity_fns[q](out)
+                parts[q].append(torch.as_tensor(value).float().cpu().numpy())
+            done += len(batch["inputs"])
+            if progress:
+                progress(done, len(samples))
+        return {q: np.concatenate(v) if v else np.zeros((0,), np.float32) for q, v in parts.items()}
+
+
+def save_weights(model: torch.nn.Module, path: Path, meta: dict) -> None:
+    """Write a weights-only checkpoint atomically, in the layout MMEngine's loaders read."""
+    state = {k: v.detach().cpu() for k, v in _unwrap(model).state_dict().items()}
+    with atomic_path(path) as tmp:
+        torch.save({"meta": meta, "state_dict": state}, tmp)
