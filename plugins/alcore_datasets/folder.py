@@ -1,0 +1,126 @@
+"""Reader for a generic folder of images and id-label PNGs, the layout of a production pool.
+
+::
+
+    root/images/<stem>.<png|jpg|...>     every image of the pool
+    root/labels/<stem>.png               one-channel class ids; may be missing (not yet labeled)
+    root/groups.csv                      optional: id,group,frame (id = image stem)
+    root/classes.txt                     one class name per line (or the ``classes`` option)
+    root/val/images, root/val/labels     optional explicit validation split
+
+Without ``val/``, the last ``val_fraction`` of labeled groups (by a stable hash of the group
+name; each image is its own unit when there is no ``groups.csv``) is held out for validation,
+whole groups at a time. Class colours are the Cityscapes palette, then generated colours.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+from alcore.dataset import DatasetInfo, Sample
+from alcore.errors import ConfigError, DataError
+
+from .base import SampleListDataset
+from .classes import CITYSCAPES_PALETTE
+from .paths import cache_dir_for, stable_hash
+from .validate import validate_dataset
+
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def palette_for(n: int) -> list[tuple[int, int, int]]:
+    """``n`` distinct display colours, starting with the Cityscapes palette."""
+    out = list(CITYSCAPES_PALETTE[:n])
+    k = 0
+    while len(out) < n:
+        k += 1
+        h = int(stable_hash(k, 6), 16)
+        out.append(((h >> 16) & 255, (h >> 8) & 255, h & 255))
+    return out
+
+
+def read_classes(root: Path, classes: str | None) -> list[str]:
+    """Class names from the option (comma-separated) or ``classes.txt``."""
+    if classes:
+        names = [c.strip() for c in classes.split(",") if c.strip()]
+    elif (root / "classes.txt").exists():
+        names = [ln.strip() for ln in (root / "classes.txt").read_text().splitlines() if ln.strip()]
+    else:
+        raise ConfigError(f"folder: no classes.txt in {root}", hint="pass classes=name1,name2,...")
+    if not names:
+        raise ConfigError(f"folder: empty class list for {root}")
+    return names
+
+
+def read_groups(path: Path) -> dict[str, tuple[str, int | None]]:
+    """``id -> (group, frame)`` from a ``groups.csv`` with columns id,group,frame."""
+    out: dict[str, tuple[str, int | None]] = {}
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames or not {"id", "group"} <= set(reader.fieldnames):
+            raise DataError(f"{path}: expected columns id,group,frame")
+        for line, row in enumerate(reader, start=2):
+            frame = (row.get("frame") or "").strip()
+            try:
+                out[row["id"].strip()] = (row["group"].strip(), int(frame) if frame else None)
+            except ValueError:
+                raise DataError(f"{path}:{line}: frame {frame!r} is not an integer") from None
+    return out
+
+
+def scan(images: Path, labels: Path, groups: dict[str, tuple[str, int | None]]) -> list[Sample]:
+    """Samples of one images/labels pair of folders; a missing label means unlabeled."""
+    if not images.is_dir():
+        return []
+    out = []
+    for image in sorted(p for p in images.iterdir() if p.suffix.lower() in IMAGE_EXTS):
+        label = labels / f"{image.stem}.png"
+        group, frame = groups.get(image.stem, (None, None))
+        out.append(Sample(image.stem, image, label if label.exists() else None, group, frame))
+    return out
+
+
+def open_folder(
+    root: str | Path,
+    classes: str | None = None,
+    ignore_index: int = 255,
+    val_fraction: float = 0.2,
+    cache: str | Path | None = None,
+    validate: bool = True,
+) -> SampleListDataset:
+    """A dataset over a generic image/label folder; unlabeled images stay in the pool."""
+    root = Path(root).expanduser()
+    if not (root / "images").is_dir():
+        raise DataError(f"folder: {root} has no images/ folder")
+    names = read_classes(root, classes)
+    groups = read_groups(root / "groups.csv") if (root / "groups.csv").exists() else {}
+    pool = scan(root / "images", root / "labels", groups)
+    unknown = sorted(set(groups) - {s.id for s in pool})
+    if unknown:
+        raise DataError(f"folder: {root / 'groups.csv'} names ids without an image: {', '.join(unknown[:5])}")
+    if (root / "val" / "images").is_dir():
+        val = scan(root / "val" / "images", root / "val" / "labels", {})
+    else:
+        pool, val = _hold_out(pool, val_fraction)
+    info = DatasetInfo(
+        classes=names,
+        palette=palette_for(len(names)),
+        ignore_index=ignore_index,
+        meta={"layout": "folder", "root": str(root)},
+    )
+    cache_dir = Path(cache) if cache else cache_dir_for("folder", root)
+    validate_dataset(pool, val, info, cache_dir, root / "images", "folder", validate)
+    return SampleListDataset(info, pool, val, root=root, cache_dir=cache_dir)
+
+
+def _hold_out(samples: list[Sample], fraction: float) -> tuple[list[Sample], list[Sample]]:
+    unit = {s.id: s.group if s.group is not None else s.id for s in samples}
+    labeled_units = sorted({unit[s.id] for s in samples if s.label is not None}, key=lambda u: stable_hash(u))
+    if fraction <= 0 or len(labeled_units) < 2:
+        return samples, []
+    held = set(labeled_units[: max(1, math.floor(fraction * len(labeled_units)))])
+    held = {u for u in held if all(s.label is not None for s in samples if unit[s.id] == u)}
+    val = [s for s in samples if unit[s.id] in held]
+    return [s for s in samples if unit[s.id] not in held], val
