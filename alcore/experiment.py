@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from alcore.atomic import write_json
+from alcore.cache import FeatureCache
 from alcore.config import RunConfig
 from alcore.errors import AlcoreError
 from alcore.loop import Components, run_cycles
@@ -43,13 +44,6 @@ def build_components(cfg: RunConfig, registry: Registry, reporter: Reporter) -> 
 
 def make_scorer(run: RunDir):
     """The function the loop calls for quantities: one model pass, stored in the run's HDF5 cache."""
-    try:
-        from alcore.cache import FeatureCache
-    except ImportError:  # pragma: no cover - the cache ships with alcore
-        FeatureCache = None
-
-    if FeatureCache is None:
-        return lambda model, fp, samples, names, progress: model.compute(samples, names, progress)
     cache = FeatureCache(run.cache)
 
     def score(model: Any, fingerprint: str, samples: list, names: list, progress: Any):

@@ -17,11 +17,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from alcore.atomic import file_sha256, read_json, write_json
+from alcore.atomic import file_sha256, read_json, write_json, write_with
 from alcore.dataset import Dataset, Sample
 from alcore.diagnostics import coverage_radius, group_diagnostics, mean_pairwise_distance
 from alcore.errors import StateError
@@ -140,8 +141,10 @@ def select_phase(run: RunDir, cycle: int, state: PoolState, cfg: Any, c: Compone
     if budget < cfg.budget:
         r.info(f"  only {available} unlabeled samples left; selecting all of them")
     names = sorted(set(c.acquisition.requires) | {"embedding"})
+    model_names = [n for n in names if n not in POOL_QUANTITIES]
     with r.task(f"cycle {cycle}: score pool", len(c.pool)) as progress:
-        quantities = c.scorer(c.model, fingerprint, c.pool, names, progress)
+        quantities = c.scorer(c.model, fingerprint, c.pool, model_names, progress)
+    quantities.update(pool_quantities(c.pool, names))
     picked = np.asarray(
         c.acquisition.select(quantities, labeled, budget, selection_rng(cfg.seed, cycle)),
         dtype=np.int64,
@@ -160,8 +163,53 @@ def select_phase(run: RunDir, cycle: int, state: PoolState, cfg: Any, c: Compone
             "coverage_radius": coverage_radius(emb, after),
         },
     }
+    write_examples(run.cycle(cycle), chosen[:8], c.model)
     write_json(path, selection)
     return selection
+
+
+def write_examples(cycle_dir: Path, samples: Sequence[Sample], model: Any) -> None:
+    """Keep a few selected samples with the model's predictions, for the report to show."""
+    predict = getattr(model, "predict", None)
+    preds = predict(samples) if predict is not None else [None] * len(samples)
+    entries = []
+    for i, (s, pred) in enumerate(zip(samples, preds)):
+        entry = {"id": s.id, "image": str(s.image), "label": str(s.label) if s.label else None,
+                 "prediction": None}
+        if pred is not None:
+            target = cycle_dir / "examples" / f"{i:02d}.png"
+            write_png(target, pred)
+            entry["prediction"] = str(target)
+        entries.append(entry)
+    write_json(cycle_dir / "examples.json", entries)
+
+
+def write_png(path: Path, array: np.ndarray) -> None:
+    """Atomically write a uint8 array as PNG."""
+    import cv2
+
+    ok, buf = cv2.imencode(".png", np.asarray(array, dtype=np.uint8))
+    if not ok:
+        raise StateError(f"could not encode {path}")
+    write_with(path, lambda fh: fh.write(buf.tobytes()), mode="wb")
+
+
+#: quantities that come from the dataset, not the model: integer codes per sample
+POOL_QUANTITIES = ("group", "frame")
+
+
+def pool_quantities(pool: Sequence[Sample], names: Sequence[str]) -> dict[str, np.ndarray]:
+    """``group`` (an integer code per sequence, in order of appearance) and ``frame`` (-1 if none)."""
+    out: dict[str, np.ndarray] = {}
+    if "group" in names:
+        codes: dict[str, int] = {}
+        out["group"] = np.array(
+            [codes.setdefault(s.group if s.group is not None else f"\0{s.id}", len(codes))
+             for s in pool], dtype=np.int64)
+    if "frame" in names:
+        out["frame"] = np.array([s.frame if s.frame is not None else -1 for s in pool],
+                                dtype=np.int64)
+    return out
 
 
 def check_picks(picked: np.ndarray, labeled: np.ndarray, budget: int, name: str) -> None:

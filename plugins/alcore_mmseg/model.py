@@ -256,6 +256,16 @@ class MMSegModel:
         return {"mIoU": round(miou, 2), "aAcc": round(acc, 2), "per_class_iou": per_class}
 
     @torch.no_grad()
+    def predict(self, samples: Sequence[Sample]) -> list[np.ndarray]:
+        """Predicted class index per pixel for each sample (at the image's own size)."""
+        model = self._require_model()
+        preds: list[np.ndarray] = []
+        for batch in self._loader(samples, with_labels=False):
+            for out in model.test_step(batch):
+                preds.append(out.pred_sem_seg.data.squeeze(0).cpu().numpy().astype(np.uint8))
+        return preds
+
+    @torch.no_grad()
     def forward(self, batch: dict) -> ForwardOutput:
         """One forward pass of a batch: logits at input size plus pooled decoder/backbone features."""
         model = self._require_model()

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from alcore.errors import AlcoreError
+from alcore.plugins import build_registry
+from alcore.testing import check_strategy
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return build_registry()
+
+
+def test_builtin_score_strategies_pass_the_contract(registry):
+    rng = np.random.default_rng(1)
+    q = {"entropy": rng.random(30), "margin": rng.random(30), "entropy_normalized": rng.random(30)}
+    for name in ("random", "entropy", "margin"):
+        check_strategy(registry.get("acquisition", name).build(), q, budget=7)
+
+
+def test_entropy_picks_highest_and_breaks_ties_by_index(registry):
+    strategy = registry.get("acquisition", "entropy").build()
+    score = np.array([0.5, 0.9, 0.9, 0.1, 0.7])
+    labeled = np.array([False, False, False, False, True])
+    picked = strategy.select({"entropy": score}, labeled, 3, np.random.default_rng(0))
+    assert picked.tolist() == [1, 2, 0]
+
+
+def test_random_depends_on_seed_only(registry):
+    strategy = registry.get("acquisition", "random").build()
+    labeled = np.zeros(100, bool)
+    a = strategy.select({}, labeled, 10, np.random.default_rng(3))
+    b = strategy.select({}, labeled, 10, np.random.default_rng(3))
+    c = strategy.select({}, labeled, 10, np.random.default_rng(4))
+    assert a.tolist() == b.tolist() and a.tolist() != c.tolist()
+
+
+class Cheater:
+    requires = ()
+
+    def select(self, quantities, labeled, budget, rng):
+        return np.arange(budget)
+
+
+def test_check_strategy_catches_labeled_picks():
+    with pytest.raises(AlcoreError, match="already labeled|expected"):
+        check_strategy(Cheater(), {"x": np.zeros(10)}, budget=9, n_labeled=3)
