@@ -87,6 +87,10 @@ class Experiment:
         components = build_components(self.cfg, self.registry, self.reporter)
         if fresh:
             run.create(self.cfg)
+            info = components.dataset.info
+            write_json(run.root / "dataset.json", {
+                "classes": info.classes, "palette": info.palette,
+                "ignore_index": info.ignore_index})
         self.reporter.info(
             f"run {run.root}: {len(components.pool)} pool, {len(components.val)} val samples; "
             f"acq={self.cfg.acq} ssl={self.cfg.ssl} seed={self.cfg.seed}"
@@ -98,7 +102,20 @@ class Experiment:
             run.unlock()
         results = summarise(self.cfg, records)
         write_json(run.results, results)
+        self.write_report()
         return results
+
+    def write_report(self) -> Path | None:
+        """Write the run's report; a report that fails must not fail a finished run."""
+        from alcore.report import write_report
+
+        try:
+            path = write_report([self.run_dir.root])
+        except Exception as exc:  # the results are safe on disk already
+            self.reporter.info(f"could not write the report: {exc}")
+            return None
+        self.reporter.info(f"report: {path}")
+        return path
 
 
 def summarise(cfg: RunConfig, records: list[dict]) -> dict:

@@ -24,7 +24,7 @@ import numpy as np
 
 from alcore.atomic import file_sha256, read_json, write_json, write_with
 from alcore.dataset import Dataset, Sample
-from alcore.diagnostics import coverage_radius, group_diagnostics, mean_pairwise_distance
+from alcore.diagnostics import batch_diagnostics
 from alcore.errors import StateError
 from alcore.pool import PoolState
 from alcore.progress import Reporter
@@ -151,17 +151,12 @@ def select_phase(run: RunDir, cycle: int, state: PoolState, cfg: Any, c: Compone
     )
     check_picks(picked, labeled, budget, c.acq_name)
     chosen = [c.pool[i] for i in picked]
-    emb = quantities["embedding"]
     after = labeled.copy()
     after[picked] = True
     selection = {
         "strategy": c.acq_name,
         "ids": [s.id for s in chosen],
-        "diagnostics": {
-            **group_diagnostics(chosen),
-            "mean_pairwise_distance": mean_pairwise_distance(emb[picked]),
-            "coverage_radius": coverage_radius(emb, after),
-        },
+        "diagnostics": batch_diagnostics(chosen, quantities["embedding"], picked, after, c.pool),
     }
     write_examples(run.cycle(cycle), chosen[:8], c.model)
     write_json(path, selection)

@@ -7,7 +7,7 @@ import os
 
 import typer
 
-from alcore.cli import common, plugins_cmd, run_cmd
+from alcore.cli import common, plugins_cmd, report_cmd, run_cmd
 
 app = typer.Typer(
     name="alcore",
@@ -30,6 +30,7 @@ def _root(
 
 app.command("run")(common.guarded(run_cmd.run))
 app.command("plugins")(common.guarded(plugins_cmd.plugins))
+app.command("report")(common.guarded(report_cmd.report))
 
 
 def main() -> None:
