@@ -230,6 +230,11 @@ def label_phase(run: RunDir, cycle: int, state: PoolState, selection: dict, stra
 
 def cycle_line(record: dict) -> str:
     line = f"cycle {record['cycle']}: {record['labeled']} labeled, mIoU {record['metrics']['mIoU']:.2f}"
+    train = record["metrics"].get("train") or {}
+    if "ssl_confident_fraction" in train:
+        line += f", pseudo-labeled {100 * train['ssl_confident_fraction']:.0f}% of pixels"
+        if train.get("ssl_pseudo_label_acc") is not None:
+            line += f" ({100 * train['ssl_pseudo_label_acc']:.0f}% correct)"
     diag = record.get("selection", {}).get("diagnostics")
     if diag:
         line += (f"; picked {len(record['selection']['ids'])} from {diag['groups']} groups "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from alcore.acquisition import Param
 from alcore.hookspecs import hookimpl
 
 
@@ -11,6 +12,26 @@ def _supervised() -> None:
     return None
 
 
+def _fixmatch(**options: Any) -> Any:
+    """Build FixMatch lazily, so listing plugins does not import torch."""
+    from alcore_ssl.fixmatch import FixMatch
+
+    return FixMatch(**options)
+
+
 @hookimpl
 def register_ssl_methods(register: Any) -> None:
     register("none", _supervised, help="supervised training on the labeled set only")
+    register(
+        "fixmatch",
+        _fixmatch,
+        help="confident weak-view predictions supervise a strong view (colour, blur, CutMix)",
+        params=[
+            Param("threshold", float, 0.95, "confidence a pixel's pseudo-label must reach"),
+            Param("weight", float, 1.0, "weight of the unsupervised loss"),
+            Param("ratio", float, 0.5, "unlabeled images per labeled image in a step (cost grows with it)"),
+            Param("ema", bool, True, "pseudo-label with an EMA teacher instead of the student"),
+            Param("momentum", float, 0.99, "EMA teacher momentum (ramped up early in a cycle)"),
+            Param("mix", str, "cutmix", "strong-view mixing: cutmix, cutout or none"),
+        ],
+    )
