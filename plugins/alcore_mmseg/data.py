@@ -64,8 +64,18 @@ def pipeline(train: bool, with_labels: bool, augment: Sequence[dict] = ()) -> li
     steps.append(
         dict(
             type="PackSegInputs",
-            meta_keys=("img_path", "seg_map_path", "ori_shape", "img_shape", "pad_shape",
-                       "scale_factor", "flip", "flip_direction", "reduce_zero_label", "alcore_id"),
+            meta_keys=(
+                "img_path",
+                "seg_map_path",
+                "ori_shape",
+                "img_shape",
+                "pad_shape",
+                "scale_factor",
+                "flip",
+                "flip_direction",
+                "reduce_zero_label",
+                "alcore_id",
+            ),
         )
     )
     return steps

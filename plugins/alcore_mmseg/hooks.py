@@ -18,8 +18,9 @@ class ProgressHook(Hook):
         self.progress = progress
         self.total = total
 
-    def after_train_iter(self, runner: Any, batch_idx: int, data_batch: Any = None,
-                         outputs: Any = None) -> None:
+    def after_train_iter(
+        self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
+    ) -> None:
         if self.progress is not None:
             self.progress(runner.iter + 1, self.total)
 
