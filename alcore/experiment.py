@@ -65,6 +65,7 @@ class Experiment:
         self.run_dir = RunDir(out or default_out(cfg))
         self.registry = registry or get_registry()
         self.reporter = reporter or Reporter()
+        self.resuming = False
 
     @classmethod
     def resume(cls, run_dir: Path, registry: Registry | None = None,
@@ -74,12 +75,13 @@ class Experiment:
         cfg = rd.open()
         exp = cls(cfg, run_dir, registry, reporter)
         exp.run_dir = rd
+        exp.resuming = True
         return exp
 
     def run(self) -> dict:
         """Run every remaining cycle; write and return ``results.json``."""
         run = self.run_dir
-        fresh = not run.is_run()
+        fresh = not self.resuming
         if fresh:
             run.check_new()
         else:

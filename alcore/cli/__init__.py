@@ -7,7 +7,16 @@ import os
 
 import typer
 
-from alcore.cli import common, plugins_cmd, report_cmd, run_cmd
+from alcore.cli import (
+    common,
+    export_cmd,
+    import_cmd,
+    plugins_cmd,
+    report_cmd,
+    run_cmd,
+    select_cmd,
+    status_cmd,
+)
 
 app = typer.Typer(
     name="alcore",
@@ -31,6 +40,10 @@ def _root(
 app.command("run")(common.guarded(run_cmd.run))
 app.command("plugins")(common.guarded(plugins_cmd.plugins))
 app.command("report")(common.guarded(report_cmd.report))
+app.command("select")(common.guarded(select_cmd.select))
+app.command("export")(common.guarded(export_cmd.export))
+app.command("import")(common.guarded(import_cmd.import_labels))
+app.command("status")(common.guarded(status_cmd.status))
 
 
 def main() -> None:

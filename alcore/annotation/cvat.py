@@ -1,0 +1,157 @@
+"""CVAT's "Segmentation mask 1.1" format: a task bundle out, the annotation export back in.
+
+The bundle (CVAT's documented layout, the Pascal VOC segmentation layout plus ``labelmap.txt``)::
+
+    labelmap.txt                       # label:color_rgb:parts:actions, one class a line
+    ImageSets/Segmentation/default.txt image names without extension
+    JPEGImages/<name>.<ext>            the images: create the CVAT task from these
+    SegmentationClass/<name>.png       pre-annotations as colour masks (after a model exists)
+    annotations.zip                    the three entries above, for "Upload annotations"
+    labels.json                        the task's labels for CVAT's raw label editor
+
+Importing reads CVAT's export (a zip or its unpacked folder): each ``SegmentationClass`` mask's
+colours are mapped to classes through the export's ``labelmap.txt`` (the dataset's palette if it
+has none). Black, or the label named ``background`` when the dataset has no such class, means
+"not labeled" and becomes the ignore index; any other colour missing from the map is an error.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import zipfile
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+from PIL import Image
+
+from alcore.annotation.batch import Batch, Incoming
+from alcore.annotation.masks import Colour, classes_to_colours, colours_to_classes, read_colour_mask
+from alcore.dataset import DatasetInfo
+from alcore.errors import ConfigError, DataError
+
+OPTIONS: dict[str, str] = {}
+BACKGROUND = "background"
+UNLABELED: Colour = (0, 0, 0)
+MASKS = "SegmentationClass"
+
+
+def labelmap_text(info: DatasetInfo) -> str:
+    """``labelmap.txt``: every class with its colour, plus CVAT's black background when unused."""
+    colours = [tuple(c) for c in info.palette[: info.num_classes]]
+    for i, c in enumerate(colours):
+        if c in colours[:i]:
+            raise ConfigError(
+                f"classes '{info.classes[colours.index(c)]}' and '{info.classes[i]}' "
+                f"share the colour {c}; CVAT masks need one colour per class"
+            )
+    lines = ["# label:color_rgb:parts:actions"]
+    if BACKGROUND not in info.classes and UNLABELED not in colours:
+        lines.append(f"{BACKGROUND}:0,0,0::")
+    lines += [f"{name}:{r},{g},{b}::" for name, (r, g, b) in zip(info.classes, colours)]
+    return "\n".join(lines) + "\n"
+
+
+def export(batch: Batch, info: DatasetInfo, to: Path, options: dict[str, str]) -> None:
+    """Write the task bundle into ``to``: images, pre-annotation masks, label map, upload zip."""
+    labelmap = labelmap_text(info)
+    names = [item.name for item in batch.items]
+    listing = "".join(f"{n}\n" for n in names)
+    (to / "JPEGImages").mkdir()
+    for item in batch.items:
+        shutil.copyfile(item.image, to / "JPEGImages" / f"{item.name}{Path(item.image).suffix}")
+    (to / "labelmap.txt").write_text(labelmap)
+    sets = to / "ImageSets" / "Segmentation"
+    sets.mkdir(parents=True)
+    (sets / "default.txt").write_text(listing)
+    spec = [
+        {"name": c, "color": "#{:02x}{:02x}{:02x}".format(*info.palette[i]), "type": "mask", "attributes": []}
+        for i, c in enumerate(info.classes)
+    ]
+    (to / "labels.json").write_text(json.dumps(spec, indent=2) + "\n")
+    predicted = [item for item in batch.items if item.prediction]
+    if not predicted:
+        return
+    (to / MASKS).mkdir()
+    for item in predicted:
+        classmap = np.asarray(Image.open(item.prediction))
+        mask = classes_to_colours(classmap, info.palette, info.ignore_index, UNLABELED)
+        Image.fromarray(mask, "RGB").save(to / MASKS / f"{item.name}.png")
+    with zipfile.ZipFile(to / "annotations.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("labelmap.txt", labelmap)
+        zf.writestr("ImageSets/Segmentation/default.txt", "".join(f"{i.name}\n" for i in predicted))
+        for item in predicted:
+            zf.write(to / MASKS / f"{item.name}.png", f"{MASKS}/{item.name}.png")
+
+
+def _entries(path: Path) -> tuple[list[str], Callable[[str], bytes]]:
+    """Relative POSIX paths of the files of a folder or zip, and a reader of their bytes."""
+    if path.is_dir():
+        names = [p.relative_to(path).as_posix() for p in sorted(path.rglob("*")) if p.is_file()]
+        return names, lambda n: (path / n).read_bytes()
+    if zipfile.is_zipfile(path):
+        zf = zipfile.ZipFile(path)
+        return [n for n in zf.namelist() if not n.endswith("/")], zf.read
+    raise DataError(f"{path} is neither a folder nor a zip archive of a CVAT export")
+
+
+def parse_labelmap(text: str, where: str) -> dict[str, Colour]:
+    """``name -> colour`` from a CVAT/VOC ``labelmap.txt``."""
+    out: dict[str, Colour] = {}
+    for n, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split(":")
+        try:
+            r, g, b = (int(v) for v in fields[1].split(","))
+        except (IndexError, ValueError):
+            raise DataError(f"{where}:{n}: expected 'name:r,g,b:parts:actions', got {line!r}") from None
+        out[fields[0]] = (r, g, b)
+    return out
+
+
+def colour_table(labelmap: dict[str, Colour] | None, info: DatasetInfo, where: str) -> dict[Colour, int]:
+    """``colour -> class id`` (the ignore index for unlabeled colours) for one export."""
+    table: dict[Colour, int] = {UNLABELED: info.ignore_index}
+    if labelmap is None:
+        labelmap = {c: tuple(info.palette[i]) for i, c in enumerate(info.classes)}
+    for name, colour in labelmap.items():
+        if name in info.classes:
+            value = info.classes.index(name)
+        elif name == BACKGROUND:
+            value = info.ignore_index
+        else:
+            raise DataError(
+                f"{where}: label '{name}' is not a class of this dataset (classes: {', '.join(info.classes)})"
+            )
+        if colour in table and colour != UNLABELED and table[colour] != value:
+            raise DataError(f"{where}: colour {colour} is given to two labels")
+        table[colour] = value
+    return table
+
+
+def read(path: Path, info: DatasetInfo) -> list[Incoming]:
+    """Class maps of every mask in a CVAT "Segmentation mask 1.1" export, keyed by image name."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path} does not exist")
+    names, load = _entries(path)
+    masks = [n for n in names if PurePosixPath(n).parent.name == MASKS and n.lower().endswith(".png")]
+    if not masks:
+        raise DataError(f"{path}: no {MASKS}/*.png masks; expected a CVAT 'Segmentation mask 1.1' export")
+    root = PurePosixPath(masks[0]).parent.parent
+    lm_name = (root / "labelmap.txt").as_posix()
+    lm_name = lm_name[2:] if lm_name.startswith("./") else lm_name
+    labelmap = (
+        parse_labelmap(load(lm_name).decode("utf-8"), f"{path}:{lm_name}") if lm_name in names else None
+    )
+    table = colour_table(labelmap, info, f"{path}:{lm_name}")
+    out = []
+    for member in masks:
+        where = f"{path}:{member}"
+        rgb = read_colour_mask(io.BytesIO(load(member)), where)
+        out.append(Incoming(PurePosixPath(member).stem, colours_to_classes(rgb, table, where), where))
+    return out

@@ -1,0 +1,125 @@
+"""``alcore import``: validate returned labels against an open export, then commit them in one step.
+
+Everything is read and checked before anything is written: label files go to ``RUN/labels/``
+first, then ``state.json`` is replaced atomically (the commit point), then export records are
+updated. An error anywhere before the commit leaves the pool state as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from alcore.annotation.batch import Incoming, read_info
+from alcore.annotation.formats import import_format
+from alcore.annotation.layout import AnnotationDirs, file_name
+from alcore.annotation.masks import check_label, image_size
+from alcore.annotation.records import load_exports, match_export, now, save_export
+from alcore.dataset import DatasetInfo, Sample
+from alcore.errors import DataError, StateError
+from alcore.loop import write_png
+from alcore.pool import PoolState
+from alcore.rundir import RunDir
+
+#: the export format whose returns an import format reads, where the names differ
+EXPORT_OF = {"png": "manifest"}
+
+#: a returned file's key -> {"id": ..., "image": ...}, or None when nobody asked for it
+Lookup = Callable[[str], dict | None]
+
+
+def prepare(
+    incoming: Sequence[Incoming], lookup: Lookup, info: DatasetInfo, where: str
+) -> tuple[list[tuple[str, np.ndarray]], list[str]]:
+    """Checked ``(id, class map)`` pairs, and the ids whose label has no labeled pixel (skipped)."""
+    if not incoming:
+        raise DataError(f"{where}: no labels found")
+    seen: dict[str, str] = {}
+    labels, empty = [], []
+    for inc in incoming:
+        item = lookup(inc.key)
+        if item is None:
+            raise StateError(f"{where}: '{inc.key}' is not a sample this import can take")
+        if item["id"] in seen:
+            raise DataError(f"{where}: two labels for '{item['id']}' ({seen[item['id']]}, {inc.file})")
+        seen[item["id"]] = inc.file
+        check_label(inc.label, image_size(Path(item["image"])), info.num_classes, info.ignore_index, inc.file)
+        if (inc.label == info.ignore_index).all():
+            empty.append(item["id"])
+        else:
+            labels.append((item["id"], inc.label.astype(np.uint8)))
+    if not labels:
+        raise DataError(f"{where}: no label has a labeled pixel")
+    return labels, empty
+
+
+def commit(
+    dirs: AnnotationDirs,
+    state: PoolState,
+    labels: Sequence[tuple[str, np.ndarray]],
+    cycle: int,
+    strategy: str,
+    source: str,
+) -> None:
+    """Write the label PNGs, then the pool state that makes them count."""
+    done = set(state.labeled_ids)
+    again = next((i for i, _ in labels if i in done), None)
+    if again is not None:
+        raise StateError(f"sample '{again}' is already labeled; refusing to label it twice")
+    for sample_id, label in labels:
+        write_png(dirs.label(sample_id), label)
+    state.add([i for i, _ in labels], cycle=cycle, strategy=strategy, source=source)
+    state.save(dirs.run.state)
+
+
+def import_labels(run_root: Path, fmt_name: str, path: Path) -> dict:
+    """Import one tool's returned labels for an open export; return a summary of what was added."""
+    fmt = import_format(fmt_name)
+    run = RunDir(run_root)
+    run.open()
+    try:
+        dirs = AnnotationDirs(run)
+        info = read_info(run.root)
+        state = PoolState.load(run.state)
+        records = load_exports(dirs)
+        labeled = set(state.labeled_ids)
+        for record in records:
+            record.refresh(labeled)
+        where = str(path)
+        incoming = fmt.read(Path(path), info)
+        if not incoming:
+            raise DataError(f"{where}: no finished labels found")
+        prefer = EXPORT_OF.get(fmt_name, fmt_name)
+        record = match_export(records, [i.key for i in incoming], state, where, prefer)
+        labels, empty = prepare(incoming, record.lookup, info, where)
+        source = f"import:{fmt_name}:{Path(path).absolute()}"
+        commit(dirs, state, labels, record.cycle + 1, record.strategy, source)
+        record.imports.append(
+            {"time": now(), "source": source, "ids": [i for i, _ in labels], "empty": empty}
+        )
+        labeled = set(state.labeled_ids)
+        for other in records:
+            if other.refresh(labeled) or other is record:
+                save_export(dirs, other)
+        return {
+            "export": record.number,
+            "format": fmt_name,
+            "imported": [i for i, _ in labels],
+            "empty": empty,
+            "status": record.status,
+            "labeled": len(state.labeled),
+        }
+    finally:
+        run.unlock()
+
+
+def given_labels(pool: Sequence[Sample], path: Path, info: DatasetInfo) -> list[tuple[str, np.ndarray]]:
+    """Checked labels the user already has for pool samples (``select --initial-labels``)."""
+    by_key: dict[str, dict] = {}
+    for s in pool:
+        entry = {"id": s.id, "image": str(s.image)}
+        by_key[s.id] = by_key[file_name(s.id)] = entry
+    labels, _ = prepare(import_format("png").read(Path(path), info), by_key.get, info, str(path))
+    return labels

@@ -1,0 +1,25 @@
+"""``alcore import``: bring finished labels back into a production run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def import_labels(
+    run: Path = typer.Argument(..., help="Production run directory."),
+    path: Path = typer.Argument(..., help="The tool's export: folder, zip or JSON file."),
+    fmt: str = typer.Option(..., "--format", "-f", help="png, cvat or labelstudio."),
+) -> None:
+    """Validate labels against an open export and add them to the labeled set (all or nothing)."""
+    from alcore.annotation.importer import import_labels as run_import
+
+    result = run_import(run, fmt, path)
+    line = (
+        f"export {result['export']:03d}: imported {len(result['imported'])} labels "
+        f"({result['status']}); {result['labeled']} labeled in all"
+    )
+    if result["empty"]:
+        line += f"; skipped {len(result['empty'])} without any labeled pixel"
+    typer.echo(line)
