@@ -35,6 +35,7 @@ from urllib.parse import quote, unquote
 import h5py
 import numpy as np
 
+from alcore import faults
 from alcore.errors import PluginError
 from alcore.model import Progress
 
@@ -228,6 +229,7 @@ class FeatureCache:
                     data[lo:hi] = value[at : at + hi - lo]
                 targets.append(mask)
             f.flush()
+            faults.point("score-chunk")
             for mask in targets:
                 for _, lo, hi in _runs(rows):
                     mask[lo:hi] = 1

@@ -6,10 +6,11 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from alcore import distributed as dist
 from alcore.atomic import write_json
 from alcore.cache import FeatureCache
 from alcore.config import RunConfig
-from alcore.errors import AlcoreError
+from alcore.errors import AlcoreError, DataError
 from alcore.loop import Components, run_cycles
 from alcore.plugins import Registry, get_registry, require
 from alcore.progress import Reporter
@@ -36,10 +37,24 @@ def build_components(cfg: RunConfig, registry: Registry, reporter: Reporter) -> 
     quantities = {r.name: r.factory for r in registry.all("quantity")}
     model = regs["model"].build(cfg.model_options, info=dataset.info, quantities=quantities,
                                 seed=cfg.seed)
+    pool = list(dataset.pool())
+    unlabeled = next((s for s in pool if s.label is None), None)
+    if unlabeled is not None:
+        raise DataError(
+            f"pool image {unlabeled.image} has no label; alcore run takes labels from ground "
+            "truth, so every pool image needs one (for unlabeled footage use alcore select)"
+        )
     return Components(
         dataset=dataset, model=model, acquisition=acquisition, acq_name=cfg.acq, ssl=ssl,
-        hooks=registry.pm.hook, pool=list(dataset.pool()), val=list(dataset.val()),
+        hooks=registry.pm.hook, pool=pool, val=list(dataset.val()),
     )
+
+
+def read_config(run: RunDir) -> RunConfig:
+    """A run's configuration, read without taking the run's lock (ranks other than 0 of a launch)."""
+    import yaml
+
+    return RunConfig.from_dict(yaml.safe_load(run.config.read_text()) or {}, str(run.config))
 
 
 def make_scorer(run: RunDir):
@@ -72,7 +87,8 @@ class Experiment:
                reporter: Reporter | None = None) -> Experiment:
         """Reopen a run directory to continue where it stopped."""
         rd = RunDir(run_dir)
-        cfg = rd.open()
+        dist.init()
+        cfg = rd.open() if dist.is_main() else read_config(rd)
         exp = cls(cfg, run_dir, registry, reporter)
         exp.run_dir = rd
         exp.resuming = True
@@ -82,12 +98,19 @@ class Experiment:
         """Run every remaining cycle; write and return ``results.json``."""
         run = self.run_dir
         fresh = not self.resuming
-        if fresh:
+        dist.init()
+        main = dist.is_main()
+        if not main:
+            self.reporter = Reporter(quiet=True)
+        if main and fresh:
             run.check_new()
-        else:
+        elif main:
             run.lock()
-        components = build_components(self.cfg, self.registry, self.reporter)
-        if fresh:
+        components = build_components(self.cfg, self.registry, self.reporter) if main else None
+        dist.barrier()  # rank 0 prepared the data first; the others now reuse it
+        if components is None:
+            components = build_components(self.cfg, self.registry, self.reporter)
+        if fresh and main:
             run.create(self.cfg)
             info = components.dataset.info
             write_json(run.root / "dataset.json", {
@@ -103,8 +126,9 @@ class Experiment:
         finally:
             run.unlock()
         results = summarise(self.cfg, records)
-        write_json(run.results, results)
-        self.write_report()
+        if main:
+            write_json(run.results, results)
+            self.write_report()
         return results
 
     def write_report(self) -> Path | None:

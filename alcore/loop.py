@@ -17,14 +17,17 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from alcore import faults
 from alcore.atomic import file_sha256, read_json, write_json, write_with
 from alcore.dataset import Dataset, Sample
 from alcore.diagnostics import batch_diagnostics
+from alcore.distributed import barrier, is_main, on_main, score_shards, world_size
 from alcore.errors import StateError
 from alcore.pool import PoolState
 from alcore.progress import Reporter
@@ -60,7 +63,10 @@ def initial_selection(pool: Sequence[Sample], n: int, seed: int) -> list[str]:
 
 def run_cycles(run: RunDir, cfg: Any, c: Components, reporter: Reporter) -> list[dict]:
     """Run (or continue) every cycle of an experiment and return the per-cycle records."""
-    state = load_or_init_state(run, cfg, c.pool)
+    state = load_or_init_state(run, cfg, c.pool) if is_main() else None
+    barrier()
+    if state is None:  # another rank created or checked it
+        state = PoolState.load(run.state)
     records = []
     for cycle in range(cfg.cycles + 1):
         done = run.cycle(cycle) / "record.json"
@@ -69,7 +75,8 @@ def run_cycles(run: RunDir, cfg: Any, c: Components, reporter: Reporter) -> list
             continue
         t0 = time.time()
         checkpoint = train_phase(run, cycle, state, c, reporter)
-        metrics = evaluate_phase(run, cycle, c, reporter)
+        metrics = on_main(run.cycle(cycle) / "metrics.json",
+                          partial(evaluate_phase, run, cycle, c, reporter))
         record: dict[str, Any] = {
             "cycle": cycle,
             "labeled": len(state.labeled),
@@ -77,12 +84,18 @@ def run_cycles(run: RunDir, cfg: Any, c: Components, reporter: Reporter) -> list
             "metrics": metrics,
         }
         if cycle < cfg.cycles:
-            selection = select_phase(run, cycle, state, cfg, c, record["fingerprint"], reporter)
+            if world_size() > 1:
+                score_shards_phase(run, cycle, c, record["fingerprint"], reporter)
+            selection = on_main(
+                run.cycle(cycle) / "selection.json",
+                partial(select_phase, run, cycle, state, cfg, c, record["fingerprint"], reporter),
+            )
             label_phase(run, cycle, state, selection, c.acq_name)
             record["selection"] = selection
         record["seconds"] = round(time.time() - t0, 1)
-        write_json(done, record)
-        c.hooks.on_cycle_end(run_dir=run.root, cycle=cycle, record=record)
+        if is_main():
+            write_json(done, record)
+            c.hooks.on_cycle_end(run_dir=run.root, cycle=cycle, record=record)
         reporter.info(cycle_line(record))
         records.append(record)
     return records
@@ -113,8 +126,11 @@ def train_phase(run: RunDir, cycle: int, state: PoolState, c: Components, r: Rep
         return ckpt
     labeled, unlabeled = split(c.pool, state)
     with r.task(f"cycle {cycle}: train on {len(labeled)}") as progress:
-        return c.model.train(labeled, unlabeled, cycle, run.cycle(cycle), ssl=c.ssl,
-                             progress=progress)
+        trained = c.model.train(labeled, unlabeled, cycle, run.cycle(cycle), ssl=c.ssl,
+                                progress=progress)
+    if world_size() > 1:  # every rank scores with exactly the weights rank 0 wrote
+        c.model.load(trained)
+    return trained
 
 
 def evaluate_phase(run: RunDir, cycle: int, c: Components, r: Reporter) -> dict:
@@ -123,6 +139,7 @@ def evaluate_phase(run: RunDir, cycle: int, c: Components, r: Reporter) -> dict:
         return read_json(path)
     with r.task(f"cycle {cycle}: evaluate", len(c.val)) as progress:
         metrics = c.model.evaluate(c.val, progress)
+    faults.point("evaluate")
     extra = getattr(c.model, "last_train_stats", None)
     if extra:
         metrics["train"] = extra
@@ -140,6 +157,11 @@ def select_phase(run: RunDir, cycle: int, state: PoolState, cfg: Any, c: Compone
     budget = min(cfg.budget, available)
     if budget < cfg.budget:
         r.info(f"  only {available} unlabeled samples left; selecting all of them")
+    if budget == 0:
+        selection = {"strategy": c.acq_name, "ids": [], "diagnostics": None,
+                     "note": "the pool is fully labeled"}
+        write_json(path, selection)
+        return selection
     names = sorted(set(c.acquisition.requires) | {"embedding"})
     model_names = [n for n in names if n not in POOL_QUANTITIES]
     with r.task(f"cycle {cycle}: score pool", len(c.pool)) as progress:
@@ -159,8 +181,18 @@ def select_phase(run: RunDir, cycle: int, state: PoolState, cfg: Any, c: Compone
         "diagnostics": batch_diagnostics(chosen, quantities["embedding"], picked, after, c.pool),
     }
     write_examples(run.cycle(cycle), chosen[:8], c.model)
+    faults.point("select")
     write_json(path, selection)
     return selection
+
+
+def score_shards_phase(run: RunDir, cycle: int, c: Components, fingerprint: str, r: Reporter) -> None:
+    """Under a multi-process launch, every rank scores its shard of the pool into the run's cache."""
+    if (run.cycle(cycle) / "selection.json").is_file():
+        return
+    names = [n for n in sorted(set(c.acquisition.requires) | {"embedding"}) if n not in POOL_QUANTITIES]
+    with r.task(f"cycle {cycle}: score pool (sharded)", len(c.pool)) as progress:
+        score_shards(run.cache, c.model, fingerprint, c.pool, names, progress)
 
 
 def write_examples(cycle_dir: Path, samples: Sequence[Sample], model: Any) -> None:
@@ -225,7 +257,8 @@ def label_phase(run: RunDir, cycle: int, state: PoolState, selection: dict, stra
     new = [i for i in selection["ids"] if i not in done]
     if new:
         state.add(new, cycle=cycle + 1, strategy=strategy)
-        state.save(run.state)
+        if is_main():
+            state.save(run.state)
 
 
 def cycle_line(record: dict) -> str:
@@ -235,7 +268,7 @@ def cycle_line(record: dict) -> str:
         line += f", pseudo-labeled {100 * train['ssl_confident_fraction']:.0f}% of pixels"
         if train.get("ssl_pseudo_label_acc") is not None:
             line += f" ({100 * train['ssl_pseudo_label_acc']:.0f}% correct)"
-    diag = record.get("selection", {}).get("diagnostics")
+    diag = (record.get("selection") or {}).get("diagnostics")
     if diag:
         line += (f"; picked {len(record['selection']['ids'])} from {diag['groups']} groups "
                  f"(max share {diag['max_group_share']:.2f})")

@@ -79,6 +79,10 @@ def scan(images: Path, labels: Path, groups: dict[str, tuple[str, int | None]]) 
         label = labels / f"{image.stem}.png"
         group, frame = groups.get(image.stem, (None, None))
         out.append(Sample(image.stem, image, label if label.exists() else None, group, frame))
+    stems = {s.id for s in out}
+    orphans = sorted(p for p in labels.glob("*.png") if p.stem not in stems) if labels.is_dir() else []
+    if orphans:
+        raise DataError(f"label {orphans[0]} has no image {images / orphans[0].stem}.*")
     return out
 
 

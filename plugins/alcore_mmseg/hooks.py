@@ -6,6 +6,7 @@ from typing import Any
 
 from mmengine.hooks import Hook
 
+from alcore import faults
 from alcore.model import Progress
 
 
@@ -21,6 +22,7 @@ class ProgressHook(Hook):
     def after_train_iter(
         self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
     ) -> None:
+        faults.point("train-iter")
         if self.progress is not None:
             self.progress(runner.iter + 1, self.total)
 
