@@ -17,6 +17,8 @@ def plugins(
 ) -> None:
     """List plugins with their distribution, version and the names they register."""
     registry = get_registry()
+    for w in registry.warnings:
+        typer.echo(f"warning: {w}", err=True)
     rows = []
     for p in registry.plugins:
         rows.append({
@@ -51,5 +53,3 @@ def plugins(
                 opts = ", ".join(f"{q.name}={q.default!r}" for q in r.params)
                 console.print(f"{kind} [bold]{r.name}[/bold]: {r.help}" +
                               (f"\n    options: {opts}" if opts else ""), highlight=False)
-    for w in registry.warnings:
-        typer.echo(f"warning: {w}", err=True)

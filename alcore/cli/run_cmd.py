@@ -10,6 +10,7 @@ from alcore.config import resolve
 from alcore.errors import ConfigError
 from alcore.experiment import Experiment
 from alcore.options import parse_kv
+from alcore.plugins import get_registry
 from alcore.progress import Reporter, stdout_console
 from alcore.summary import summary_table
 
@@ -36,6 +37,8 @@ def run(
 ) -> None:
     """Train, select, label, retrain: a complete active-learning experiment."""
     reporter = Reporter(quiet=quiet)
+    for warning in get_registry().warnings:
+        reporter.console.print(f"warning: {warning}", highlight=False, markup=False)
     if resume is not None:
         given = [n for n, v in (("--config", config), ("--acq", acq), ("--ssl", ssl),
                                 ("--dataset", dataset), ("--model", model), ("--out", out))
