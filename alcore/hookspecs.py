@@ -65,7 +65,9 @@ def register_quantities(register: Any) -> None:
 
     :param register: ``register(name, fn, help)``; ``fn(out)`` receives the model plugin's
         forward output for a batch (``out.probs`` B×C×H×W, ``out.embedding`` B×D, ...) and
-        returns an array with one row per image.
+        returns an array with one row per image. A function that needs extra views of the batch
+        declares them (``alcore_mmseg.quantities.needs("flip")`` or ``needs("mc_dropout")``), so
+        the pass computes only what some requested quantity uses.
     :return: nothing.
     """
 
