@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from alcore.config import resolve
+from alcore.distributed import is_main
 from alcore.errors import ConfigError
 from alcore.experiment import Experiment
 from alcore.options import parse_kv
@@ -60,4 +61,5 @@ def run(
         })
         experiment = Experiment(cfg, out, reporter=reporter)
     results = experiment.run()
-    stdout_console().print(summary_table(results, str(experiment.run_dir.root)))
+    if is_main():
+        stdout_console().print(summary_table(results, str(experiment.run_dir.root)))

@@ -7,7 +7,7 @@ import logging
 import math
 import os
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -282,6 +282,20 @@ class MMSegModel:
             False,
             None,
         )
+        if distributed.launched():
+            # every rank needs all of its samples: a DefaultSampler would shard them (and sync seeds)
+            from mmengine.dataset import pseudo_collate
+            from mmseg.registry import DATASETS
+
+            with _scope():
+                dataset = DATASETS.build(cfg["dataset"])
+            return torch.utils.data.DataLoader(
+                dataset,
+                self.eval_batch_size,
+                shuffle=False,
+                num_workers=self.workers,
+                collate_fn=pseudo_collate,
+            )
         with _scope():
             return Runner.build_dataloader(cfg)
 
@@ -326,111 +340,9 @@ class MMSegModel:
                 preds.append(out.pred_sem_seg.data.squeeze(0).cpu().numpy().astype(np.uint8))
         return preds
 
-    @torch.no_grad()
     def forward(self, batch: dict, views: Sequence[str] = (), seed: int = 0) -> ForwardOutput:
-        """One forward pass of a batch: logits at input size, pooled features and the requested views.
-
-        ``flip`` appends the horizontally flipped images to the same batch, so the backbone runs
-        once on 2B images; ``mc_dropout`` reuses the backbone and head features and repeats only
-        the decode head's stochastic part ``mc_samples`` times (seeded by ``seed``, so a resumed
-        run scores identically). Scoring runs whole-image inference whatever ``test_cfg`` says.
-        """
-        model = self._require_model()
-        unknown = [v for v in views if v not in VIEWS]
-        if unknown:
-            raise ConfigError(f"unknown view '{unknown[0]}'; known: {', '.join(VIEWS)}")
-        heads = _heads(model)
-        captured: dict[str, Any] = {}
-
-        def keep(name: str, take_input: bool) -> Callable[..., None]:
-            def hook(mod: torch.nn.Module, inp: tuple, out: Any) -> None:
-                captured.setdefault(name, inp[0] if take_input else out)
-
-            return hook
-
-        hooks = [
-            heads[-1].conv_seg.register_forward_hook(keep("decoder", True)),
-            model.backbone.register_forward_hook(keep("backbone", False)),
-        ]
-        try:
-            prepared = model.data_preprocessor(batch, False)
-            inputs = prepared["inputs"]
-            metas = [s.metainfo for s in prepared["data_samples"]]
-            h, w = metas[0]["img_shape"][:2]
-            if any(tuple(m["img_shape"][:2]) != (h, w) for m in metas):
-                raise ConfigError("images of one scoring batch differ in size; use eval_batch_size=1")
-            n = len(inputs)
-            if "flip" in views:
-                flipped = inputs.clone()
-                flipped[..., :h, :w] = inputs[..., :h, :w].flip(-1)
-                inputs = torch.cat([inputs, flipped])
-                metas = metas + metas
-            feats = model.extract_feat(inputs)
-            if len(heads) == 1:
-                logits = heads[0].predict(feats, metas, model.test_cfg)
-            else:
-                logits = heads[-1].predict_by_feat(_decode(heads, feats), metas)
-        finally:
-            for hook in hooks:
-                hook.remove()
-        logits = logits[:, :, :h, :w]
-        stage = captured["backbone"]
-        if isinstance(stage, (list, tuple)):
-            stage = stage[self.embedding_stage]
-        out = ForwardOutput(
-            logits=logits[:n],
-            embedding=captured["decoder"][:n].float().mean(dim=(2, 3)),
-            backbone_embedding=stage[:n].float().mean(dim=(2, 3)),
-        )
-        if "flip" in views:
-            out.flip_logits = logits[n:].flip(-1)
-        if "mc_dropout" in views:
-            feats = type(feats)(f[:n] for f in feats) if isinstance(feats, (list, tuple)) else feats[:n]
-            out.mc_mean_probs, out.mc_mean_entropy = self._mc_dropout(
-                heads, feats, captured["decoder"][:n], metas[:n], (h, w), seed
-            )
-            out.mc_samples = self.mc_samples
-        return out
-
-    def _mc_dropout(
-        self,
-        heads: list,
-        feats: Any,
-        decoder: torch.Tensor,
-        metas: list[dict],
-        size: tuple[int, int],
-        seed: int,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean softmax and mean pixel entropy over ``mc_samples`` passes with head dropout active.
-
-        When the only dropout in the head is the one before its classifier (MMSeg's
-        ``BaseDecodeHead.cls_seg``), only dropout and the 1x1 classifier run per pass, on the
-        features of the deterministic pass; otherwise the whole head reruns on the backbone features.
-        """
-        last = heads[-1]
-        drops = [
-            m for head in heads for m in head.modules() if isinstance(m, torch.nn.modules.dropout._DropoutNd)
-        ]
-        if not drops:
-            raise ConfigError("quantity 'bald' needs dropout in the decode head (dropout_ratio > 0)")
-        cheap = len(drops) == 1 and drops[0] is getattr(last, "dropout", None)
-        h, w = size
-        sum_probs: torch.Tensor | float = 0.0
-        sum_entropy: torch.Tensor | float = 0.0
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            for m in drops:
-                m.train()
-            try:
-                for _ in range(self.mc_samples):
-                    seg = last.conv_seg(last.dropout(decoder)) if cheap else _decode(heads, feats)
-                    probs = last.predict_by_feat(seg, metas)[:, :, :h, :w].float().softmax(dim=1)
-                    sum_probs = sum_probs + probs
-                    sum_entropy = sum_entropy + pixel_entropy(probs)
-            finally:
-                for m in drops:
-                    m.eval()
-        return sum_probs / self.mc_samples, sum_entropy / self.mc_samples
+        """One forward pass of a batch with this model's settings (see :func:`forward_pass`)."""
+        return forward_pass(self._require_model(), batch, views, seed, self.mc_samples, self.embedding_stage)
 
     def compute(
         self, samples: Sequence[Sample], quantities: Sequence[str], progress: Progress | None = None
@@ -441,19 +353,158 @@ class MMSegModel:
             raise ConfigError(
                 f"unknown quantity '{unknown[0]}'; known: {', '.join(sorted(self.quantity_fns))}"
             )
-        self._require_model()
-        views = sorted({v for q in quantities for v in views_of(self.quantity_fns[q])})
-        parts: dict[str, list[np.ndarray]] = {q: [] for q in quantities}
-        done = 0
-        for i, batch in enumerate(self._loader(samples, with_labels=False)):
-            out = self.forward(batch, views, seed=self.seed * 1_000_003 + i)
-            for q in quantities:
-                value = self.quantity_fns[q](out)
-                parts[q].append(torch.as_tensor(value).float().cpu().numpy())
-            done += len(batch["inputs"])
-            if progress:
-                progress(done, len(samples))
-        return {q: np.concatenate(v) if v else np.zeros((0,), np.float32) for q, v in parts.items()}
+        return score_batches(
+            self._require_model(),
+            self._loader(samples, with_labels=False),
+            {q: self.quantity_fns[q] for q in quantities},
+            len(samples),
+            self.seed,
+            self.mc_samples,
+            self.embedding_stage,
+            progress,
+        )
+
+
+@torch.no_grad()
+def score_batches(
+    model: torch.nn.Module,
+    batches: Iterable[dict],
+    quantity_fns: Mapping[str, Callable[[ForwardOutput], torch.Tensor]],
+    total: int,
+    seed: int = 0,
+    mc_samples: int = 8,
+    embedding_stage: int = -1,
+    progress: Progress | None = None,
+) -> dict[str, np.ndarray]:
+    """One forward pass per batch yielding every quantity in ``quantity_fns``, one row per sample.
+
+    Shared by :class:`MMSegModel` and the MMSeg-native loop so both score identically.
+    """
+    views = sorted({v for fn in quantity_fns.values() for v in views_of(fn)})
+    parts: dict[str, list[np.ndarray]] = {q: [] for q in quantity_fns}
+    done = 0
+    for i, batch in enumerate(batches):
+        out = forward_pass(model, batch, views, seed * 1_000_003 + i, mc_samples, embedding_stage)
+        for q, fn in quantity_fns.items():
+            parts[q].append(torch.as_tensor(fn(out)).float().cpu().numpy())
+        done += len(batch["inputs"])
+        if progress:
+            progress(done, total)
+    return {q: np.concatenate(v) if v else np.zeros((0,), np.float32) for q, v in parts.items()}
+
+
+@torch.no_grad()
+def forward_pass(
+    model: torch.nn.Module,
+    batch: dict,
+    views: Sequence[str] = (),
+    seed: int = 0,
+    mc_samples: int = 8,
+    embedding_stage: int = -1,
+) -> ForwardOutput:
+    """One forward pass of a batch: logits at input size, pooled features and the requested views.
+
+    ``flip`` appends the horizontally flipped images to the same batch, so the backbone runs
+    once on 2B images; ``mc_dropout`` reuses the backbone and head features and repeats only
+    the decode head's stochastic part ``mc_samples`` times (seeded by ``seed``, so a resumed
+    run scores identically). Scoring runs whole-image inference whatever ``test_cfg`` says.
+    """
+    unknown = [v for v in views if v not in VIEWS]
+    if unknown:
+        raise ConfigError(f"unknown view '{unknown[0]}'; known: {', '.join(VIEWS)}")
+    heads = _heads(model)
+    captured: dict[str, Any] = {}
+
+    def keep(name: str, take_input: bool) -> Callable[..., None]:
+        def hook(mod: torch.nn.Module, inp: tuple, out: Any) -> None:
+            captured.setdefault(name, inp[0] if take_input else out)
+
+        return hook
+
+    hooks = [
+        heads[-1].conv_seg.register_forward_hook(keep("decoder", True)),
+        model.backbone.register_forward_hook(keep("backbone", False)),
+    ]
+    try:
+        prepared = model.data_preprocessor(batch, False)
+        inputs = prepared["inputs"]
+        metas = [s.metainfo for s in prepared["data_samples"]]
+        h, w = metas[0]["img_shape"][:2]
+        if any(tuple(m["img_shape"][:2]) != (h, w) for m in metas):
+            raise ConfigError("images of one scoring batch differ in size; use eval_batch_size=1")
+        n = len(inputs)
+        if "flip" in views:
+            flipped = inputs.clone()
+            flipped[..., :h, :w] = inputs[..., :h, :w].flip(-1)
+            inputs = torch.cat([inputs, flipped])
+            metas = metas + metas
+        feats = model.extract_feat(inputs)
+        if len(heads) == 1:
+            logits = heads[0].predict(feats, metas, model.test_cfg)
+        else:
+            logits = heads[-1].predict_by_feat(_decode(heads, feats), metas)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    logits = logits[:, :, :h, :w]
+    stage = captured["backbone"]
+    if isinstance(stage, (list, tuple)):
+        stage = stage[embedding_stage]
+    out = ForwardOutput(
+        logits=logits[:n],
+        embedding=captured["decoder"][:n].float().mean(dim=(2, 3)),
+        backbone_embedding=stage[:n].float().mean(dim=(2, 3)),
+    )
+    if "flip" in views:
+        out.flip_logits = logits[n:].flip(-1)
+    if "mc_dropout" in views:
+        feats = type(feats)(f[:n] for f in feats) if isinstance(feats, (list, tuple)) else feats[:n]
+        out.mc_mean_probs, out.mc_mean_entropy = mc_dropout(
+            heads, feats, captured["decoder"][:n], metas[:n], (h, w), seed, mc_samples
+        )
+        out.mc_samples = mc_samples
+    return out
+
+
+def mc_dropout(
+    heads: list,
+    feats: Any,
+    decoder: torch.Tensor,
+    metas: list[dict],
+    size: tuple[int, int],
+    seed: int,
+    mc_samples: int = 8,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean softmax and mean pixel entropy over ``mc_samples`` passes with head dropout active.
+
+    When the only dropout in the head is the one before its classifier (MMSeg's
+    ``BaseDecodeHead.cls_seg``), only dropout and the 1x1 classifier run per pass, on the
+    features of the deterministic pass; otherwise the whole head reruns on the backbone features.
+    """
+    last = heads[-1]
+    drops = [
+        m for head in heads for m in head.modules() if isinstance(m, torch.nn.modules.dropout._DropoutNd)
+    ]
+    if not drops:
+        raise ConfigError("quantity 'bald' needs dropout in the decode head (dropout_ratio > 0)")
+    cheap = len(drops) == 1 and drops[0] is getattr(last, "dropout", None)
+    h, w = size
+    sum_probs: torch.Tensor | float = 0.0
+    sum_entropy: torch.Tensor | float = 0.0
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for m in drops:
+            m.train()
+        try:
+            for _ in range(mc_samples):
+                seg = last.conv_seg(last.dropout(decoder)) if cheap else _decode(heads, feats)
+                probs = last.predict_by_feat(seg, metas)[:, :, :h, :w].float().softmax(dim=1)
+                sum_probs = sum_probs + probs
+                sum_entropy = sum_entropy + pixel_entropy(probs)
+        finally:
+            for m in drops:
+                m.eval()
+    return sum_probs / mc_samples, sum_entropy / mc_samples
 
 
 def _heads(model: torch.nn.Module) -> list:
