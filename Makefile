@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# the main job: batch-diversity acquisition with semi-supervised training on the embedded default
 run: install
-	$(VENV)/bin/alcore run $(ARGS)
+	$(VENV)/bin/alcore run --acq coreset --ssl fixmatch $(ARGS)
 
 test: install
 	$(PY) -m pytest -q

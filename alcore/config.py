@@ -22,7 +22,7 @@ class RunConfig:
     model_options: dict[str, Any] = field(default_factory=dict)
     ssl: str = "none"
     ssl_options: dict[str, Any] = field(default_factory=dict)
-    acq: str = "entropy"
+    acq: str = "coreset"
     acq_options: dict[str, Any] = field(default_factory=dict)
     cycles: int = 4
     initial: int = 16

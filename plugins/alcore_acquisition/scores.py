@@ -46,3 +46,13 @@ def entropy(normalized: bool = False) -> ScoreAcquisition:
 def margin() -> ScoreAcquisition:
     """Smallest mean gap between the two most likely classes."""
     return ScoreAcquisition("margin")
+
+
+def equal() -> ScoreAcquisition:
+    """EquAL: highest entropy of the prediction averaged with its flip-equivariant counterpart."""
+    return ScoreAcquisition("equal")
+
+
+def bald() -> ScoreAcquisition:
+    """BALD: highest mutual information between prediction and weights (MC dropout)."""
+    return ScoreAcquisition("bald")

@@ -47,3 +47,28 @@ class Cheater:
 def test_check_strategy_catches_labeled_picks():
     with pytest.raises(AlcoreError, match="already labeled|expected"):
         check_strategy(Cheater(), {"x": np.zeros(10)}, budget=9, n_labeled=3)
+
+
+def test_every_builtin_acquisition_passes_the_contract(registry):
+    rng = np.random.default_rng(2)
+    n = 40
+    q = {name: rng.random(n) for name in ("entropy", "entropy_normalized", "margin", "equal", "bald")}
+    q["embedding"] = rng.normal(size=(n, 6))
+    for name in registry.names("acquisition"):
+        if registry.get("acquisition", name).plugin != "alcore":
+            continue
+        check_strategy(registry.get("acquisition", name).build(), q, budget=6)
+
+
+def test_uncertain_coreset_picks_only_among_uncertain_candidates(registry):
+    rng = np.random.default_rng(5)
+    n = 60
+    entropy = rng.random(n)
+    q = {"entropy": entropy, "embedding": rng.normal(size=(n, 4))}
+    labeled = np.zeros(n, bool)
+    labeled[:5] = True
+    strategy = registry.get("acquisition", "coreset-entropy").build({"candidates": 2})
+    picked = strategy.select(q, labeled, 5, np.random.default_rng(0))
+    top10 = set(np.argsort(-np.where(labeled, -np.inf, entropy))[:10].tolist())
+    assert len(set(picked.tolist())) == 5 and set(picked.tolist()) <= top10
+    assert not labeled[picked].any()

@@ -1,0 +1,211 @@
+"""Exact greedy k-center: the fast search must pick exactly what the textbook reference picks."""
+
+from __future__ import annotations
+
+import logging
+import math
+import tracemalloc
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+from alcore.errors import DataError
+from alcore_acquisition.kcenter import greedy_kcenter, kcenter
+from alcore_acquisition.kcenter_reference import greedy_kcenter_reference, squared_distances
+
+
+def gaussian(n: int, d: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((n, d), dtype=np.float32)
+
+
+def clustered(n: int, d: int, seed: int) -> np.ndarray:
+    """Tight blobs around scattered centres, with a large common offset (like ReLU features)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((max(1, n // 40), d)) * 4.0
+    x = centres[rng.integers(len(centres), size=n)] + rng.standard_normal((n, d)) * 0.2
+    return (x + 10.0).astype(np.float32)
+
+
+def video(n: int, d: int, seed: int) -> np.ndarray:
+    """Smooth random-walk trajectories (one per sequence) with small per-frame noise."""
+    rng = np.random.default_rng(seed)
+    frames = 60
+    steps = rng.standard_normal((n // frames + 1, frames, d)) * 0.05
+    paths = rng.standard_normal((n // frames + 1, 1, d)) * 2.0 + np.cumsum(steps, axis=1)
+    x = paths.reshape(-1, d)[:n] + rng.standard_normal((n, d)) * 0.01
+    return x.astype(np.float32)
+
+
+def duplicated(n: int, d: int, seed: int) -> np.ndarray:
+    """Every row repeated several times: exact ties everywhere."""
+    base = gaussian(n // 7 + 1, d, seed)
+    return np.repeat(base, 7, axis=0)[:n]
+
+
+def grid(n: int, d: int, seed: int) -> np.ndarray:
+    """Small integers: many distinct rows at exactly equal distances."""
+    return np.random.default_rng(seed).integers(0, 3, (n, d)).astype(np.float32)
+
+
+def mask(n: int, count: int, seed: int) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    out[np.random.default_rng(seed + 100).choice(n, count, replace=False)] = True
+    return out
+
+
+KINDS = {"gaussian": gaussian, "clustered": clustered, "video": video, "dup": duplicated, "grid": grid}
+
+
+def test_reference_distance_depends_only_on_the_pair() -> None:
+    """The shared float64 distance gives the same bits whatever else is in the batch."""
+    rng = np.random.default_rng(0)
+    for d in (1, 7, 64, 129, 2049):
+        x = (rng.standard_normal((50, d)) * rng.uniform(0.01, 100)).astype(np.float32)
+        full = squared_distances(x, x[3])
+        for lo, hi in ((0, 1), (5, 6), (7, 40), (1, 50)):
+            assert np.array_equal(squared_distances(x[lo:hi], x[3]), full[lo:hi])
+        pairs = squared_distances(x[[9, 2, 9]], x[[3, 3, 3]])
+        assert np.array_equal(pairs, full[[9, 2, 9]])
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+@pytest.mark.parametrize("labeled", [0, 3, 120])
+def test_matches_reference(kind: str, labeled: int) -> None:
+    x = KINDS[kind](1500, 24, seed=len(kind) + labeled)
+    lab = mask(len(x), labeled, labeled)
+    k = 200
+    want = greedy_kcenter_reference(x, lab, k, rng=np.random.default_rng(7))
+    got = kcenter(x, lab, k, rng=np.random.default_rng(7))
+    assert np.array_equal(got.indices, want)
+    assert not lab[got.indices].any()
+    assert len(set(got.indices.tolist())) == k
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cold_start_is_seeded(seed: int) -> None:
+    x = video(900, 16, seed)
+    lab = np.zeros(len(x), dtype=bool)
+    got = greedy_kcenter(x, lab, 50, rng=np.random.default_rng(seed))
+    assert np.array_equal(got, greedy_kcenter_reference(x, lab, 50, rng=np.random.default_rng(seed)))
+    again = greedy_kcenter(x, lab, 50, rng=np.random.default_rng(seed))
+    assert np.array_equal(got, again)
+    assert np.array_equal(greedy_kcenter(x, lab, 5), greedy_kcenter_reference(x, lab, 5))
+
+
+def test_whole_pool_order_and_radii() -> None:
+    """Taking every unlabeled row gives the full furthest-first order; radii never grow."""
+    x = clustered(400, 8, 3)
+    lab = mask(len(x), 30, 3)
+    result = kcenter(x, lab, int((~lab).sum()))
+    assert np.array_equal(result.indices, greedy_kcenter_reference(x, lab, len(result.indices)))
+    assert result.took_all and result.radius == 0.0
+    assert np.all(np.diff(result.radii) <= 0)
+    centres = list(np.flatnonzero(lab))
+    for pick, radius in zip(result.indices[:20], result.radii[:20]):
+        nearest = squared_distances(x[centres], x[pick]).min()
+        assert radius == math.sqrt(nearest)
+        centres.append(pick)
+
+
+def test_budget_beyond_pool_is_clamped_and_reported(caplog: pytest.LogCaptureFixture) -> None:
+    x = gaussian(60, 4, 0)
+    lab = mask(len(x), 50, 0)
+    with caplog.at_level(logging.WARNING):
+        result = kcenter(x, lab, 25)
+    assert result.took_all
+    assert sorted(result.indices.tolist()) == np.flatnonzero(~lab).tolist()
+    assert "taking all" in caplog.text
+
+
+def test_zero_budget() -> None:
+    result = kcenter(gaussian(10, 3, 0), np.zeros(10, dtype=bool), 0)
+    assert result.indices.shape == (0,) and result.indices.dtype == np.int64
+
+
+def test_hdf5_streaming_matches(tmp_path) -> None:
+    x = video(3000, 32, 5)
+    lab = mask(len(x), 40, 5)
+    want = greedy_kcenter_reference(x, lab, 150)
+    path = tmp_path / "features.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("embedding", data=x, chunks=(256, 32))
+    with h5py.File(path, "r") as f:
+        got = kcenter(f["embedding"], lab, 150, chunk_rows=500)
+    assert np.array_equal(got.indices, want)
+
+
+def test_precisions_and_torch_inputs() -> None:
+    x = clustered(1200, 20, 9)
+    lab = mask(len(x), 25, 9)
+    want = greedy_kcenter_reference(x, lab, 120)
+    assert np.array_equal(greedy_kcenter(torch.from_numpy(x), lab, 120), want)
+    # the torch code path (used for GPU tensors), run here on the CPU
+    assert np.array_equal(greedy_kcenter(torch.from_numpy(x), lab, 120, device="cpu"), want)
+    assert np.array_equal(greedy_kcenter(x, lab, 120, device="cpu"), want)
+    for dtype in (np.float16, np.float64):
+        xd = x.astype(dtype)
+        assert np.array_equal(greedy_kcenter(xd, lab, 120), greedy_kcenter_reference(xd, lab, 120))
+    xb = torch.from_numpy(x).to(torch.bfloat16)
+    want_b = greedy_kcenter_reference(xb.float().numpy(), lab, 120)
+    assert np.array_equal(greedy_kcenter(xb, lab, 120), want_b)
+
+
+def test_unstructured_and_degenerate_trees() -> None:
+    """Full passes (no structure) and trees with one or very many clusters stay exact."""
+    x = gaussian(2000, 48, 11)
+    lab = mask(len(x), 10, 11)
+    want = greedy_kcenter_reference(x, lab, 100)
+    for clusters in (None, 1, 5000):
+        assert np.array_equal(kcenter(x, lab, 100, n_clusters=clusters).indices, want)
+    y = video(2000, 48, 11)
+    want_y = greedy_kcenter_reference(y, lab, 100)
+    for clusters in (1, 2, 3000):
+        assert np.array_equal(kcenter(y, lab, 100, n_clusters=clusters).indices, want_y)
+
+
+def test_extreme_scales() -> None:
+    """Offsets far larger than the spread, and tiny magnitudes, still match the reference."""
+    rng = np.random.default_rng(4)
+    base = rng.standard_normal((800, 16))
+    lab = mask(800, 5, 4)
+    for x in ((base * 1e-3 + 1e3).astype(np.float32), (base * 1e-20).astype(np.float32)):
+        assert np.array_equal(greedy_kcenter(x, lab, 80), greedy_kcenter_reference(x, lab, 80))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_features_are_a_clear_error(bad: float) -> None:
+    x = gaussian(500, 8, 0)
+    x[321, 4] = bad
+    with pytest.raises(DataError, match="row 321"):
+        greedy_kcenter(x, np.zeros(500, dtype=bool), 5)
+
+
+def test_invalid_inputs() -> None:
+    x = gaussian(20, 4, 0)
+    with pytest.raises(DataError, match="too large"):
+        greedy_kcenter(x * np.float32(1e30), np.zeros(20, dtype=bool), 3)
+    with pytest.raises(DataError, match="2-D"):
+        greedy_kcenter(x[0], np.zeros(4, dtype=bool), 1)
+    with pytest.raises(DataError, match="entries"):
+        greedy_kcenter(x, np.zeros(19, dtype=bool), 1)
+    with pytest.raises(DataError, match="float"):
+        greedy_kcenter(x.astype(np.int32), np.zeros(20, dtype=bool), 1)
+    with pytest.raises(DataError, match=">= 0"):
+        greedy_kcenter(x, np.zeros(20, dtype=bool), -1)
+
+
+def test_extra_memory_stays_a_fraction_of_the_features() -> None:
+    """Peak NumPy allocation during a run stays under 25% of the feature matrix."""
+    x = video(20000, 256, 1)
+    lab = mask(len(x), 500, 1)
+    kcenter(x[:500], lab[:500], 5)
+    tracemalloc.start()
+    try:
+        result = kcenter(x, lab, 150)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(result.indices) == 150
+    assert peak <= 0.25 * x.nbytes, f"peak {peak / 2**20:.1f} MiB for {x.nbytes / 2**20:.1f} MiB"
