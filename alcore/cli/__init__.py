@@ -8,6 +8,8 @@ import os
 import typer
 
 from alcore.cli import (
+    advise_cmd,
+    bench_cmd,
     common,
     export_cmd,
     import_cmd,
@@ -44,6 +46,8 @@ app.command("select")(common.guarded(select_cmd.select))
 app.command("export")(common.guarded(export_cmd.export))
 app.command("import")(common.guarded(import_cmd.import_labels))
 app.command("status")(common.guarded(status_cmd.status))
+app.command("bench")(common.guarded(bench_cmd.bench))
+app.command("advise")(common.guarded(advise_cmd.advise))
 
 
 def main() -> None:

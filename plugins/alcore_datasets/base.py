@@ -26,3 +26,9 @@ class SampleListDataset:
     def val(self) -> Sequence[Sample]:
         """The held-out samples, from groups that never appear in the pool."""
         return self.val_samples
+
+    def redundancy(self) -> dict:
+        """How redundant the pool is (score 0 diverse .. 1 redundant), for choosing a strategy."""
+        from .redundancy import redundancy
+
+        return redundancy(self.pool_samples)

@@ -1,0 +1,185 @@
+"""Recommend an acquisition function and SSL setting for a dataset, and say on what evidence.
+
+Redundancy comes from the dataset object itself when it offers ``redundancy()`` (the built-in
+readers do); otherwise a structural estimate from groups and frame indices is used. Evidence is
+the user's own bench report where given, else the study's findings built into alcore.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from alcore.atomic import read_json
+from alcore.bench.grid import Budget
+from alcore.bench.guide import finding, quick_result
+from alcore.errors import ConfigError, StateError
+
+#: redundancy score at or above which a pool counts as redundant (video-like)
+REDUNDANT_AT = 0.5
+#: budget (share of the pool) at or below which a budget counts as low
+LOW_BUDGET_AT = 0.1
+
+
+def structural_redundancy(samples: list) -> dict[str, Any]:
+    """Redundancy from group structure alone: 1 - 1/(mean frames per group), for plain datasets."""
+    groups: dict[str, int] = {}
+    for s in samples:
+        key = s.group if s.group is not None else f"\0{s.id}"
+        groups[key] = groups.get(key, 0) + 1
+    mean = float(np.mean(list(groups.values()))) if groups else 1.0
+    return {
+        "samples": len(samples),
+        "groups": len(groups),
+        "frames_per_group": mean,
+        "score": 1.0 - 1.0 / mean,
+        "method": "structural",
+    }
+
+
+def measure_redundancy(dataset: Any) -> dict[str, Any]:
+    """The dataset's own ``redundancy()`` estimate where it offers one, else the structural one."""
+    own = getattr(dataset, "redundancy", None)
+    if callable(own):
+        out = dict(own())
+        out.setdefault("method", "dataset")
+        return out
+    return structural_redundancy(list(dataset.pool()))
+
+
+@dataclass
+class Advice:
+    """A recommendation and what it rests on."""
+
+    dataset: str
+    acq: str
+    ssl: str
+    regime: dict[str, str]
+    redundancy: dict[str, Any]
+    pool: int
+    budget: int
+    evidence: str
+    reasons: list[str] = field(default_factory=list)
+    alternatives: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def text(self) -> str:
+        """Short human-readable recommendation."""
+        ssl = "no SSL" if self.ssl == "none" else f"--ssl {self.ssl}"
+        lines = [
+            f"Recommendation for {self.dataset}: --acq {self.acq} with {ssl}",
+            f"  data: {self.regime['data']} (redundancy {self.redundancy.get('score', 0):.2f}, "
+            f"{self.redundancy.get('method', '?')} estimate; threshold {REDUNDANT_AT})",
+            f"  budget: {self.regime['budget']} ({self.budget} of {self.pool} pool images, "
+            f"{100 * self.budget / max(self.pool, 1):.0f}%; low is <= {100 * LOW_BUDGET_AT:.0f}%)",
+            f"  evidence: {self.evidence}",
+        ]
+        lines += [f"  - {r}" for r in self.reasons]
+        return "\n".join(lines)
+
+
+def regime(score: float, budget: int, pool: int) -> dict[str, str]:
+    """('diverse' | 'redundant', 'low' | 'high') for a redundancy score and a budget."""
+    return {
+        "data": "redundant" if score >= REDUNDANT_AT else "diverse",
+        "budget": "low" if budget <= LOW_BUDGET_AT * pool else "high",
+    }
+
+
+def bench_budget_shares(summary: dict, level: str) -> dict[str, float]:
+    """Per-cycle budget of each bench budget setting as a share of the level's pool."""
+    pool = (summary.get("levels", {}).get(level) or {}).get("pool")
+    budgets = (summary.get("grid") or {}).get("budgets") or []
+    if not pool:
+        return {}
+    return {b["name"]: Budget(**b).counts(pool)[1] / pool for b in budgets}
+
+
+def from_bench(
+    bench: Path, score: float, budget_name: str, ssl: bool, ssl_method: str, share: float | None = None
+) -> tuple[str, str, list[str], list[dict]]:
+    """The winner in the user's bench at the level closest in redundancy and the closest budget."""
+    path = Path(bench) / "report" / "summary.json"
+    if not path.is_file():
+        raise StateError(f"{bench} has no bench report (report/summary.json); run alcore bench first")
+    summary = read_json(path)
+    levels = {
+        k: v["redundancy"]["score"]
+        for k, v in summary.get("levels", {}).items()
+        if isinstance(v.get("redundancy"), dict) and "score" in v["redundancy"]
+    }
+    found = summary.get("winners") or []
+    if not levels or not found:
+        raise StateError(f"{path} holds no finished cells to advise from")
+    level = min(levels, key=lambda k: abs(levels[k] - score))
+    budgets = [w["budget"] for w in found if w["level"] == level]
+    budget = budget_name if budget_name in budgets else budgets[0]
+    shares = bench_budget_shares(summary, level)
+    if share is not None and shares:
+        budget = min(
+            (b for b in shares if b in budgets), key=lambda b: abs(shares[b] - share), default=budget
+        )
+    ssls = [w for w in found if w["level"] == level and w["budget"] == budget]
+    pool = [w for w in ssls if (w["ssl"] != "none") == ssl] or ssls
+    if ssl:
+        pool = sorted(pool, key=lambda w: -w["final_mean"])
+    best = pool[0]
+    reasons = [
+        f"closest bench level '{level}' (redundancy {levels[level]:.2f}), budget '{budget}', "
+        f"ssl {best['ssl']}: {best['acq']} reached {best['final_mean']:.2f} mIoU"
+        + (f", {best['margin']:+.2f} over {best['runner_up']}" if best.get("runner_up") else "")
+        + ("" if best.get("clear", True) else " (within seed noise: weak evidence)"),
+    ]
+    ssl_name = best["ssl"] if best["ssl"] != "none" else ("none" if not ssl else ssl_method)
+    return best["acq"], ssl_name, reasons, ssls
+
+
+def advise(
+    dataset_name: str,
+    dataset: Any,
+    budget: int,
+    ssl: bool,
+    known_acqs: list[str],
+    bench: Path | None = None,
+    ssl_method: str = "fixmatch",
+) -> Advice:
+    """Measure the pool's redundancy and recommend an acquisition function and SSL setting."""
+    pool = list(dataset.pool())
+    if not pool:
+        raise ConfigError(f"dataset '{dataset_name}' has an empty pool")
+    if budget < 1:
+        raise ConfigError(f"--budget must be at least 1, got {budget}")
+    red = measure_redundancy(dataset)
+    reg = regime(float(red["score"]), budget, len(pool))
+    if bench is not None:
+        acq, ssl_name, reasons, alts = from_bench(
+            bench, float(red["score"]), reg["budget"], ssl, ssl_method, budget / len(pool)
+        )
+        evidence = f"your bench report {Path(bench) / 'report' / 'summary.json'}"
+    else:
+        f = finding(reg["data"], reg["budget"], ssl)
+        acq, ssl_name, alts = f["acq"], ssl_method if ssl else "none", []
+        evidence = (
+            "the study's findings built into alcore (Mittal et al., GCPR 2023: "
+            "'Best Practices in Active Learning for Semantic Segmentation')"
+        )
+        reasons = [f["why"]]
+        own = quick_result(reg["data"], reg["budget"], ssl)
+        if own is not None:
+            verdict = "agrees" if own["acq"] == acq else f"disagrees: {own['acq']} won there"
+            reasons.append(
+                f"alcore's quick bench on drivesim ({reg['data']}, {reg['budget']} "
+                f"budget) {verdict} (margin {own['margin']:.2f} mIoU"
+                + ("" if own.get("clear") else ", within seed noise")
+                + ")"
+            )
+    if acq not in known_acqs:
+        fallback = "random" if "random" in known_acqs else known_acqs[0]
+        reasons.append(f"'{acq}' is not installed here; falling back to '{fallback}'")
+        acq = fallback
+    return Advice(dataset_name, acq, ssl_name, reg, red, len(pool), budget, evidence, reasons, alts)
