@@ -125,7 +125,7 @@ def train_phase(run: RunDir, cycle: int, state: PoolState, c: Components, r: Rep
         c.model.load(ckpt)
         return ckpt
     previous = run.cycle(cycle - 1) / "checkpoint.pth"
-    if cycle > 0 and getattr(c.model, "checkpoint", None) != previous:
+    if cycle > 0 and previous.is_file() and getattr(c.model, "checkpoint", None) != previous:
         c.model.load(previous)  # a resumed run skipped that cycle; warm start needs its weights
     labeled, unlabeled = split(c.pool, state)
     with r.task(f"cycle {cycle}: train on {len(labeled)}") as progress:

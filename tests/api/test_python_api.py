@@ -23,7 +23,7 @@ def test_import_alcore_loads_no_plugin_and_exports_lazily():
         "if m in sys.modules]\n"
         "assert not heavy, heavy\n"
         "assert alcore.Experiment.__name__ == 'Experiment' and callable(alcore.select)\n"
-        "assert alcore.RunConfig().acq == 'entropy'\n"
+        "assert alcore.RunConfig().acq == 'coreset'\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV)
     assert proc.returncode == 0, proc.stderr
