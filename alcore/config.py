@@ -28,6 +28,7 @@ class RunConfig:
     initial: int = 16
     budget: int = 16
     seed: int = 0
+    pool_file: str | None = None
 
     def validate(self) -> RunConfig:
         for name in ("cycles", "budget"):
@@ -35,6 +36,8 @@ class RunConfig:
                 raise ConfigError(f"--{name} must be at least 1, got {getattr(self, name)}")
         if self.initial < 1:
             raise ConfigError(f"--initial must be at least 1, got {self.initial}")
+        if self.pool_file is not None and not isinstance(self.pool_file, str):
+            raise ConfigError(f"'pool_file' must be a path string, got {self.pool_file!r}")
         return self
 
     def to_dict(self) -> dict[str, Any]:

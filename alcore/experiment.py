@@ -38,6 +38,11 @@ def build_components(cfg: RunConfig, registry: Registry, reporter: Reporter) -> 
     model = regs["model"].build(cfg.model_options, info=dataset.info, quantities=quantities,
                                 seed=cfg.seed)
     pool = list(dataset.pool())
+    if cfg.pool_file is not None:
+        from alcore.datatools import restrict_pool
+
+        pool = restrict_pool(pool, cfg.pool_file)
+        reporter.info(f"pool restricted to {len(pool)} samples listed in {cfg.pool_file}")
     unlabeled = next((s for s in pool if s.label is None), None)
     if unlabeled is not None:
         raise DataError(

@@ -11,6 +11,7 @@ from alcore.cli import (
     advise_cmd,
     bench_cmd,
     common,
+    data_cmd,
     export_cmd,
     import_cmd,
     plugins_cmd,
@@ -48,6 +49,7 @@ app.command("import")(common.guarded(import_cmd.import_labels))
 app.command("status")(common.guarded(status_cmd.status))
 app.command("bench")(common.guarded(bench_cmd.bench))
 app.command("advise")(common.guarded(advise_cmd.advise))
+app.add_typer(data_cmd.app, name="data")
 
 
 def main() -> None:

@@ -34,6 +34,8 @@ def run(
     ssl_opt: list[str] = typer.Option(None, "--ssl-opt", help="SSL option key=value."),
     dataset_opt: list[str] = typer.Option(None, "--dataset-opt", help="Dataset option key=value."),
     model_opt: list[str] = typer.Option(None, "--model-opt", help="Model option key=value."),
+    pool_file: Path = typer.Option(None, "--pool-file",
+                                   help="Restrict the pool to the ids listed in this file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output on stderr."),
 ) -> None:
     """Train, select, label, retrain: a complete active-learning experiment."""
@@ -42,7 +44,8 @@ def run(
         reporter.console.print(f"warning: {warning}", highlight=False, markup=False)
     if resume is not None:
         given = [n for n, v in (("--config", config), ("--acq", acq), ("--ssl", ssl),
-                                ("--dataset", dataset), ("--model", model), ("--out", out))
+                                ("--dataset", dataset), ("--model", model), ("--out", out),
+                                ("--pool-file", pool_file))
                  if v is not None]
         if given:
             raise ConfigError(f"--resume continues a run with its own settings; drop {given[0]}")
@@ -54,6 +57,7 @@ def run(
         cfg = resolve(config, {
             "acq": acq, "ssl": ssl, "dataset": dataset, "model": model, "cycles": cycles,
             "initial": initial, "budget": budget, "seed": seed,
+            "pool_file": str(pool_file.resolve()) if pool_file is not None else None,
             "acq_options": parse_kv(acq_opt, "--acq-opt"),
             "ssl_options": parse_kv(ssl_opt, "--ssl-opt"),
             "dataset_options": parse_kv(dataset_opt, "--dataset-opt"),
