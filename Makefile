@@ -20,7 +20,7 @@ run: install
 	$(VENV)/bin/alcore run --acq coreset --ssl fixmatch $(ARGS)
 
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 test-fast: install
 	$(PY) -m pytest -q -m "not slow"

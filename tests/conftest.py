@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import os
+
+# Tests start many short torch processes next to the pytest process itself; one intra-op thread
+# each keeps two cores from being oversubscribed (and results independent of the thread count).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import subprocess
 import sys
 from pathlib import Path
