@@ -26,7 +26,7 @@ import numpy as np
 from alcore import faults
 from alcore.atomic import file_sha256, read_json, write_json, write_with
 from alcore.dataset import Dataset, Sample
-from alcore.diagnostics import batch_diagnostics
+from alcore.diagnostics import batch_diagnostics, example_entries
 from alcore.distributed import barrier, is_main, on_main, score_shards, world_size
 from alcore.errors import StateError
 from alcore.pool import PoolState
@@ -202,16 +202,12 @@ def write_examples(cycle_dir: Path, samples: Sequence[Sample], model: Any) -> No
     """Keep a few selected samples with the model's predictions, for the report to show."""
     predict = getattr(model, "predict", None)
     preds = predict(samples) if predict is not None else [None] * len(samples)
-    entries = []
+    written = {}
     for i, (s, pred) in enumerate(zip(samples, preds)):
-        entry = {"id": s.id, "image": str(s.image), "label": str(s.label) if s.label else None,
-                 "prediction": None}
         if pred is not None:
-            target = cycle_dir / "examples" / f"{i:02d}.png"
-            write_png(target, pred)
-            entry["prediction"] = str(target)
-        entries.append(entry)
-    write_json(cycle_dir / "examples.json", entries)
+            written[s.id] = cycle_dir / "examples" / f"{i:02d}.png"
+            write_png(written[s.id], pred)
+    write_json(cycle_dir / "examples.json", example_entries(samples, written, limit=len(samples)))
 
 
 def write_png(path: Path, array: np.ndarray) -> None:
