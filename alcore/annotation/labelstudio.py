@@ -22,8 +22,8 @@ from PIL import Image
 
 from alcore.annotation import rle
 from alcore.annotation.batch import Batch, Incoming
-from alcore.dataset import DatasetInfo
-from alcore.errors import DataError
+from alcore.sdk.dataset import DatasetInfo
+from alcore.sdk.errors import DataError
 
 OPTIONS = {"url_prefix": "prefix of image URLs in tasks.json (default /data/local-files/?d=)"}
 FROM_NAME, TO_NAME = "tag", "image"
