@@ -42,11 +42,7 @@ def class_frequencies(
     counts = np.zeros(max(len(classes), 1), np.int64)
     other = 0
     for s in labeled:
-        lab = cv2.imread(str(s.label), cv2.IMREAD_UNCHANGED)
-        if lab is None:
-            raise DataError(f"unreadable label file {s.label}")
-        if lab.ndim == 3:
-            lab = lab[..., 0]
+        lab = read_label(s.label)
         values = lab[lab != ignore_index].astype(np.int64).ravel()
         bins = np.bincount(values, minlength=len(counts))
         counts += bins[: len(counts)]
@@ -62,6 +58,22 @@ def class_frequencies(
         "unknown_values": other,
         "frequencies": freqs,
     }
+
+
+def read_label(path: Path | str) -> np.ndarray:
+    """A label image as class indices: a palette ("P" mode) PNG gives its indices, as MMSeg reads it."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            if img.mode in ("P", "L", "I", "I;16"):
+                return np.asarray(img)
+    except OSError:
+        pass
+    lab = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if lab is None:
+        raise DataError(f"unreadable label file {path}")
+    return lab[..., 0] if lab.ndim == 3 else lab
 
 
 def group_stats(samples: Sequence[Sample]) -> dict[str, Any]:
