@@ -6,6 +6,7 @@ Each job lives in its own module (:mod:`~alcore_mmseg.training`, :mod:`~alcore_m
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,13 +17,15 @@ import torch
 from alcore.dataset import DatasetInfo, Sample
 from alcore.errors import ConfigError, StateError
 from alcore.model import Progress
-from alcore_mmseg import configs, evaluation, scoring, training
+from alcore_mmseg import checkpoints, configs, data, evaluation, scoring, segmentors, training
 from alcore_mmseg.quantities import ForwardOutput
 from alcore_mmseg.scoring import forward_pass, score_batches
 from alcore_mmseg.stack import SCOPE, prepare_stack, quiet_mmengine, scope
 from alcore_mmseg.training import save_weights
 
 __all__ = ["MMSegModel", "SCOPE", "forward_pass", "quiet_mmengine", "save_weights", "score_batches"]
+
+log = logging.getLogger("alcore")
 
 # older names, kept for code written against them
 _prepare_stack = prepare_stack
@@ -44,7 +47,7 @@ class MMSegModel:
 
     def __init__(
         self,
-        info: DatasetInfo,
+        info: DatasetInfo | None,
         quantities: Mapping[str, Callable[[ForwardOutput], torch.Tensor]],
         seed: int = 0,
         config: str | None = None,
@@ -61,6 +64,8 @@ class MMSegModel:
         device: str = "auto",
         mc_samples: int = 8,
         embedding_stage: int = -1,
+        segmentor: Any = None,
+        checkpoint: str | Path | None = None,
     ) -> None:
         if batch_size < 2:
             raise ConfigError("model option batch_size must be at least 2 (BatchNorm needs it)")
@@ -69,6 +74,16 @@ class MMSegModel:
         if mc_samples < 1:
             raise ConfigError("model option mc_samples must be at least 1")
         prepare_stack()
+        if segmentor is not None and not segmentors.is_segmentor(segmentor):
+            raise ConfigError(
+                f"model must be an alcore model, an MMSeg segmentor or an MMSeg config file path, "
+                f"got {type(segmentor).__name__}"
+            )
+        weights, meta = (None, {})
+        if checkpoint is not None and segmentor is None:
+            weights, meta = self._read(checkpoint)
+        if info is None:
+            info = self._infer_info(segmentor, config, meta)
         self.info = info
         self.quantity_fns = dict(quantities)
         self.seed = seed
@@ -80,6 +95,14 @@ class MMSegModel:
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = torch.device(device)
+        self.init_state: dict | None = None
+        if pretrained is not None:
+            if not Path(pretrained).is_file():
+                raise ConfigError(f"pretrained weights '{pretrained}' do not exist")
+            weights, _ = self._read(pretrained)
+            if any(k.startswith(("decode_head.", "backbone.")) for k in weights):
+                # a whole segmentor (an MMEngine iter_N.pth, alcore's own): it initialises the model
+                self.init_state, pretrained, on_url = weights, None, "scratch"
         if config:
             self.user_cfg = configs.load_user_config(
                 Path(config), info.num_classes, info.ignore_index, on_url, pretrained
@@ -89,9 +112,46 @@ class MMSegModel:
                 configs.default_model(info.num_classes, info.ignore_index, width)
             )
         self.model_cfg = configs.for_device(self.user_cfg.model, self.device.type)
+        self.config_name = Path(config).name if config else "model"
+        self._fitted = False
+        self._checked: set[str] = set()
+        for notice in self.user_cfg.notices:
+            log.warning(notice)
         self.extra_hooks: list = []
         self.segmentor: torch.nn.Module | None = None
         self.checkpoint: Path | None = None
+        if segmentor is not None:
+            first = next(segmentor.parameters(), None)
+            if first is not None:
+                self.device = first.device
+            self.segmentor = segmentor.eval()
+        elif weights is not None:
+            self._adopt(weights, Path(checkpoint))
+
+    @staticmethod
+    def _read(checkpoint: str | Path) -> tuple[dict, dict]:
+        path = Path(checkpoint)
+        if not path.is_file():
+            raise StateError(f"checkpoint '{path}' does not exist")
+        try:
+            return checkpoints.read_weights(path)
+        except Exception as exc:
+            raise StateError(
+                f"checkpoint '{path}' could not be read "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"
+            ) from None
+
+    @staticmethod
+    def _infer_info(segmentor: Any, config: str | None, meta: dict) -> DatasetInfo:
+        """Class names when none are given: the segmentor's, the checkpoint's, or the config's count."""
+        if segmentor is not None:
+            return segmentors.info_of(segmentor)
+        classes = meta.get("classes")
+        if classes is None and config:
+            classes = [f"class{i}" for i in range(configs.class_count_of(Path(config)))]
+        if classes is None:
+            raise ConfigError("the dataset's classes are needed: pass classes=[...] or a dataset")
+        return DatasetInfo(list(classes), [(0, 0, 0)] * len(classes))
 
     # ----------------------------------------------------------------- training
     def iterations(self, n_labeled: int) -> int:
@@ -114,6 +174,8 @@ class MMSegModel:
         progress: Progress | None = None,
     ) -> Path:
         """Train one cycle through an MMEngine Runner; write the weights atomically; return the path."""
+        self._fit(labeled)
+        data.check_labels(labeled, self.info, self._checked)
         segmentor, target, stats = training.train_cycle(
             self, labeled, unlabeled, cycle, work_dir, ssl, progress
         )
@@ -130,11 +192,14 @@ class MMSegModel:
         return model.to(self.device)
 
     def load(self, checkpoint: Path) -> None:
-        """Load weights written by :meth:`train` (weights only: no pickled code is executed)."""
+        """Load weights from an alcore or MMEngine checkpoint or a plain state dict (weights only)."""
+        weights, _ = self._read(checkpoint)
+        self._adopt(weights, Path(checkpoint))
+
+    def _adopt(self, weights: dict, checkpoint: Path) -> None:
         model = self._build()
         try:
-            ckpt = torch.load(checkpoint, map_location=self.device, weights_only=True)
-            model.load_state_dict(ckpt["state_dict"])
+            model.load_state_dict(weights)
         except Exception as exc:
             raise StateError(
                 f"checkpoint '{checkpoint}' does not fit this model ({type(exc).__name__}: "
@@ -149,12 +214,40 @@ class MMSegModel:
         return self.segmentor
 
     # ----------------------------------------------------------------- inference
+    def _fit(self, samples: Sequence[Sample]) -> None:
+        """Fit the config's sizes to the dataset's images, once, with a notice per change."""
+        if self._fitted or not samples:
+            return
+        self._fitted = True
+        width, height = data.image_size(samples[0])
+        user, notices = self.user_cfg, []
+        if user.train_pipeline:
+            user.train_pipeline = configs.fit_sizes(
+                user.train_pipeline, (width, height), self.config_name, notices
+            )
+        if user.pad_size and (height < user.pad_size[0] or width < user.pad_size[1]):
+            size = tuple(user.pad_size)
+            pre = self.model_cfg.get("data_preprocessor")
+            if isinstance(pre, dict):
+                pre["size"], pre["test_cfg"] = size, dict(size=size)
+            if self.segmentor is not None and hasattr(self.segmentor.data_preprocessor, "size"):
+                self.segmentor.data_preprocessor.size = size
+                self.segmentor.data_preprocessor.test_cfg = dict(size=size)
+            notices.append(
+                f"{self.config_name}: {width}x{height} images padded to the config's input size "
+                f"{size[1]}x{size[0]} in training and inference"
+            )
+        for notice in notices:
+            log.warning(notice)
+
     def _loader(self, samples: Sequence[Sample], with_labels: bool):
+        self._fit(samples)
         return evaluation.eval_loader(samples, self.info, self.eval_batch_size, self.workers, with_labels)
 
     def evaluate(self, samples: Sequence[Sample], progress: Progress | None = None) -> dict:
         """mIoU, per-class IoU and pixel accuracy (percent) with MMSeg's own IoU metric."""
         model = self._require_model()
+        data.check_labels(samples, self.info, self._checked)
         return evaluation.evaluate(model, self._loader(samples, True), self.info, len(samples), progress)
 
     def predict(self, samples: Sequence[Sample]) -> list[np.ndarray]:

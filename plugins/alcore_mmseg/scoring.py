@@ -11,6 +11,7 @@ import torch
 from alcore.errors import ConfigError
 from alcore.model import Progress
 from alcore_mmseg.quantities import VIEWS, ForwardOutput, pixel_entropy, views_of
+from alcore_mmseg.segmentors import decode_heads, pool_features, watch_classifier
 
 
 @torch.no_grad()
@@ -60,55 +61,49 @@ def forward_pass(
     unknown = [v for v in views if v not in VIEWS]
     if unknown:
         raise ConfigError(f"unknown view '{unknown[0]}'; known: {', '.join(VIEWS)}")
-    heads = _heads(model)
+    heads = decode_heads(model)
     captured: dict[str, Any] = {}
 
-    def keep(name: str, take_input: bool) -> Callable[..., None]:
-        def hook(mod: torch.nn.Module, inp: tuple, out: Any) -> None:
-            captured.setdefault(name, inp[0] if take_input else out)
+    def keep(mod: torch.nn.Module, inp: tuple, out: Any) -> None:
+        captured.setdefault("backbone", out)
 
-        return hook
-
-    hooks = [
-        heads[-1].conv_seg.register_forward_hook(keep("decoder", True)),
-        model.backbone.register_forward_hook(keep("backbone", False)),
-    ]
+    hook = model.backbone.register_forward_hook(keep)
     try:
-        prepared = model.data_preprocessor(batch, False)
-        inputs = prepared["inputs"]
-        metas = [s.metainfo for s in prepared["data_samples"]]
-        h, w = metas[0]["img_shape"][:2]
-        if any(tuple(m["img_shape"][:2]) != (h, w) for m in metas):
-            raise ConfigError("images of one scoring batch differ in size; use eval_batch_size=1")
-        n = len(inputs)
-        if "flip" in views:
-            flipped = inputs.clone()
-            flipped[..., :h, :w] = inputs[..., :h, :w].flip(-1)
-            inputs = torch.cat([inputs, flipped])
-            metas = metas + metas
-        feats = model.extract_feat(inputs)
-        if len(heads) == 1:
-            logits = heads[0].predict(feats, metas, model.test_cfg)
-        else:
-            logits = heads[-1].predict_by_feat(_decode(heads, feats), metas)
+        with watch_classifier(model) as classifier:
+            prepared = model.data_preprocessor(batch, False)
+            inputs = prepared["inputs"]
+            metas = [s.metainfo for s in prepared["data_samples"]]
+            h, w = metas[0]["img_shape"][:2]
+            if any(tuple(m["img_shape"][:2]) != (h, w) for m in metas):
+                raise ConfigError("images of one scoring batch differ in size; use eval_batch_size=1")
+            n = len(inputs)
+            if "flip" in views:
+                flipped = inputs.clone()
+                flipped[..., :h, :w] = inputs[..., :h, :w].flip(-1)
+                inputs = torch.cat([inputs, flipped])
+                metas = metas + metas
+            feats = model.extract_feat(inputs)
+            logits = _logits(heads, feats, metas, model.test_cfg)
     finally:
-        for hook in hooks:
-            hook.remove()
+        hook.remove()
+    if "layer" not in classifier:
+        raise ConfigError("no classifier layer of the decode head ran; cannot compute the embedding")
     logits = logits[:, :, :h, :w]
     stage = captured["backbone"]
     if isinstance(stage, (list, tuple)):
         stage = stage[embedding_stage]
+    decoder = classifier["input"]
     out = ForwardOutput(
         logits=logits[:n],
-        embedding=captured["decoder"][:n].float().mean(dim=(2, 3)),
-        backbone_embedding=stage[:n].float().mean(dim=(2, 3)),
+        embedding=pool_features(decoder[:n], classifier["layer"]),
+        backbone_embedding=stage[:n].float().flatten(2).mean(dim=2),
     )
     if "flip" in views:
         out.flip_logits = logits[n:].flip(-1)
     if "mc_dropout" in views:
         feats = type(feats)(f[:n] for f in feats) if isinstance(feats, (list, tuple)) else feats[:n]
         out.mc_mean_probs, out.mc_mean_entropy = mc_dropout(
-            heads, feats, captured["decoder"][:n], metas[:n], (h, w), seed, mc_samples
+            heads, feats, classifier, metas[:n], (h, w), seed, mc_samples, model.test_cfg
         )
         out.mc_samples = mc_samples
     return out
@@ -117,17 +112,19 @@ def forward_pass(
 def mc_dropout(
     heads: list,
     feats: Any,
-    decoder: torch.Tensor,
+    classifier: dict[str, Any],
     metas: list[dict],
     size: tuple[int, int],
     seed: int,
     mc_samples: int = 8,
+    test_cfg: Any = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean softmax and mean pixel entropy over ``mc_samples`` passes with head dropout active.
 
     When the only dropout in the head is the one before its classifier (MMSeg's
     ``BaseDecodeHead.cls_seg``), only dropout and the 1x1 classifier run per pass, on the
     features of the deterministic pass; otherwise the whole head reruns on the backbone features.
+    ``classifier`` is what :func:`~alcore_mmseg.segmentors.watch_classifier` recorded.
     """
     last = heads[-1]
     drops = [
@@ -135,7 +132,12 @@ def mc_dropout(
     ]
     if not drops:
         raise ConfigError("quantity 'bald' needs dropout in the decode head (dropout_ratio > 0)")
-    cheap = len(drops) == 1 and drops[0] is getattr(last, "dropout", None)
+    cheap = (
+        len(drops) == 1
+        and drops[0] is getattr(last, "dropout", None)
+        and classifier["layer"] is getattr(last, "conv_seg", None)
+    )
+    decoder = classifier["input"][: len(metas)]
     h, w = size
     sum_probs: torch.Tensor | float = 0.0
     sum_entropy: torch.Tensor | float = 0.0
@@ -145,8 +147,11 @@ def mc_dropout(
             m.train()
         try:
             for _ in range(mc_samples):
-                seg = last.conv_seg(last.dropout(decoder)) if cheap else _decode(heads, feats)
-                probs = last.predict_by_feat(seg, metas)[:, :, :h, :w].float().softmax(dim=1)
+                if cheap:
+                    logits = last.predict_by_feat(last.conv_seg(last.dropout(decoder)), metas)
+                else:
+                    logits = _logits(heads, feats, metas, test_cfg)
+                probs = logits[:, :, :h, :w].float().softmax(dim=1)
                 sum_probs = sum_probs + probs
                 sum_entropy = sum_entropy + pixel_entropy(probs)
         finally:
@@ -155,15 +160,11 @@ def mc_dropout(
     return sum_probs / mc_samples, sum_entropy / mc_samples
 
 
-def _heads(model: torch.nn.Module) -> list:
-    """The decode heads of a segmentor: one, or a cascade's stages in order."""
-    head = model.decode_head
-    return list(head) if isinstance(head, torch.nn.ModuleList) else [head]
-
-
-def _decode(heads: list, feats: Any) -> torch.Tensor:
-    """Raw output of the (cascaded) decode heads, as ``CascadeEncoderDecoder`` chains them."""
-    out = heads[0].forward(feats)
-    for head in heads[1:]:
-        out = head.forward(feats, out)
-    return out
+def _logits(heads: list, feats: Any, metas: list[dict], test_cfg: Any) -> torch.Tensor:
+    """Logits at input size from the decode heads, chained as MMSeg's segmentors chain them."""
+    if len(heads) == 1:
+        return heads[0].predict(feats, metas, test_cfg)
+    prev = heads[0].forward(feats)
+    for head in heads[1:-1]:
+        prev = head.forward(feats, prev)
+    return heads[-1].predict(feats, prev, metas, test_cfg)

@@ -56,7 +56,12 @@ def runner_config(
     iters = model.iterations(len(labeled))
     optim_wrapper, schedule = optimisation(model.user_cfg, model.lr, model.device, iters)
     train_set = data.dataset_cfg(
-        labeled, model.info, train=True, with_labels=True, augment=[dict(type="RandomFlip", prob=0.5)]
+        labeled,
+        model.info,
+        train=True,
+        with_labels=True,
+        augment=[dict(type="RandomFlip", prob=0.5)],
+        steps=model.user_cfg.train_pipeline,
     )
     return dict(
         model=model_cfg or model.model_cfg,
@@ -113,6 +118,8 @@ def train_cycle(
         runner.register_hook(ProgressHook(progress, cfg["train_cfg"]["max_iters"]))
         if model.warm_start and model.segmentor is not None:
             runner.register_hook(WarmStartHook(unwrap(model.segmentor).state_dict()))
+        elif model.init_state is not None:
+            runner.register_hook(WarmStartHook(model.init_state, strict=False, source="pretrained"))
         for hook in model.extra_hooks:
             runner.register_hook(hook)
         runner.train()
