@@ -39,15 +39,13 @@ def group_diagnostics(selected: Sequence[Sample], pool: Sequence[Sample] | None 
     ``neighbour_rate`` is the fraction of selected samples whose previous or next frame in the
     same group was selected too. With ``pool`` given, "previous/next" means the adjacent frame of
     that group present in the pool (right for pools subsampled from video); without it, frames
-    ``f - 1`` and ``f + 1``. When a selected sample has no group (image paths whose names tell
-    nothing), the group figures are unknown: ``None``, shown as "unknown".
+    ``f - 1`` and ``f + 1``. Samples without a group count as a group of their own here;
+    :func:`batch_diagnostics` reports such batches' group figures as unknown.
     """
     n = len(selected)
     if n == 0:
         return {"groups": 0, "max_group_share": 0.0, "neighbour_rate": 0.0}
-    if any(s.group is None for s in selected):
-        return {"groups": None, "max_group_share": None, "neighbour_rate": None}
-    groups = Counter(s.group for s in selected)
+    groups = Counter(s.group if s.group is not None else s.id for s in selected)
     if pool is not None:
         adjacent = frame_neighbours(pool)
         chosen = {s.id for s in selected}
@@ -68,6 +66,10 @@ def group_diagnostics(selected: Sequence[Sample], pool: Sequence[Sample] | None 
         "max_group_share": max(groups.values()) / n,
         "neighbour_rate": with_neighbour / n,
     }
+
+
+#: the group figures that are unknown where samples carry no group
+UNKNOWN_GROUPS = ("groups", "max_group_share", "neighbour_rate")
 
 
 def describe_groups(diagnostics: dict) -> str:
@@ -145,9 +147,18 @@ def batch_diagnostics(
     labeled_after: np.ndarray,
     pool: Sequence[Sample] | None = None,
 ) -> dict:
-    """Every per-batch diagnostic in one dict: group spread, embedding spread, coverage radius."""
+    """Every per-batch diagnostic in one dict: group spread, embedding spread, coverage radius.
+
+    Where a chosen sample has no group (image paths whose names tell nothing), the group figures
+    are unknown: ``None``, shown as "unknown", rather than every image counting as its own group.
+    """
+    groups = (
+        dict.fromkeys(UNKNOWN_GROUPS)
+        if any(s.group is None for s in chosen)
+        else group_diagnostics(chosen, pool)
+    )
     return {
-        **group_diagnostics(chosen, pool),
+        **groups,
         "mean_pairwise_distance": mean_pairwise_distance(np.asarray(embeddings)[picked]),
         "coverage_radius": coverage_radius(embeddings, labeled_after),
     }

@@ -68,7 +68,10 @@ def default_model(num_classes: int, ignore_index: int, width: int = 16) -> dict:
 
 
 def _is_url(value: Any) -> bool:
-    return isinstance(value, str) and "://" in value
+    """Weights that are not here: a URL, or a local path that does not exist."""
+    if not isinstance(value, str) or not value:
+        return False
+    return "://" in value or not Path(value).expanduser().exists()
 
 
 def _remote_init(value: Any) -> str | None:
@@ -140,8 +143,8 @@ def load_user_config(
     model = _strip_pretrained(cfg["model"], found)
     if found and on_url == "error" and pretrained is None:
         raise ConfigError(
-            f"model config '{path}' loads pretrained weights from {found[0]}; nothing is "
-            "downloaded: pass a local file with model option pretrained=PATH, or "
+            f"model config '{path}' loads pretrained weights from {found[0]}, which is not here "
+            "(nothing is downloaded): pass a local file with model option pretrained=PATH, or "
             "on_url=scratch to train from scratch"
         )
     if pretrained is not None:
@@ -194,17 +197,36 @@ def _scopes(node: Any, found: set[str]) -> set[str]:
     return found
 
 
+#: model types that need a package their module imports only optionally
+TYPE_PACKAGES = {"VPD": "ldm"}
+#: how to install packages that are not a plain ``pip install NAME``
+INSTALL_HINTS = {"ldm": "Stable Diffusion's code, as mmsegmentation's requirements/optional.txt lists"}
+
+
+def _types(node: Any, found: set[str]) -> set[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("type"), str):
+            found.add(node["type"])
+        for value in node.values():
+            _types(value, found)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _types(value, found)
+    return found
+
+
 def require_packages(cfg: dict, path: Path) -> None:
     """One-line error naming the package to install when a config needs one that is missing."""
     imports = (cfg.get("custom_imports") or {}).get("imports") or []
     imports = [imports] if isinstance(imports, str) else list(imports)
     needed = {name.split(".")[0] for name in imports} | _scopes(cfg.get("model"), set())
+    needed |= {TYPE_PACKAGES[t] for t in _types(cfg.get("model"), set()) if t in TYPE_PACKAGES}
     for name in sorted(needed):
         if importlib.util.find_spec(name) is None:
-            dist = OPTIONAL_PACKAGES.get(name, name)
+            how = INSTALL_HINTS.get(name, f"pip install {OPTIONAL_PACKAGES.get(name, name)}")
             raise ConfigError(
-                f"model config '{path}' needs the package '{dist}', which is not installed "
-                f"(pip install {dist})"
+                f"model config '{path}' needs the package '{OPTIONAL_PACKAGES.get(name, name)}', "
+                f"which is not installed ({how})"
             )
 
 
@@ -354,7 +376,12 @@ def override_classes(model: dict, num_classes: int, ignore_index: int) -> dict:
             if "ignore_index" in node or _is_decode_head(node.get("type")):
                 node["ignore_index"] = ignore_index
         weights = node.get("class_weight")
-        if source is not None and isinstance(weights, list) and len(weights) in (source, source + 1):
+        if (
+            source is not None
+            and source != num_classes
+            and isinstance(weights, list)
+            and len(weights) in (source, source + 1)
+        ):
             extra = weights[source:]
             node["class_weight"] = [1.0] * num_classes + extra
         return node

@@ -20,7 +20,7 @@ from alcore.model import Progress
 from alcore_mmseg import checkpoints, configs, data, evaluation, scoring, segmentors, training
 from alcore_mmseg.quantities import ForwardOutput
 from alcore_mmseg.scoring import forward_pass, score_batches
-from alcore_mmseg.stack import SCOPE, prepare_stack, quiet_mmengine, scope
+from alcore_mmseg.stack import SCOPE, building, prepare_stack, quiet_mmengine, scope
 from alcore_mmseg.training import save_weights
 
 __all__ = ["MMSegModel", "SCOPE", "forward_pass", "quiet_mmengine", "save_weights", "score_batches"]
@@ -99,10 +99,10 @@ class MMSegModel:
         if pretrained is not None:
             if not Path(pretrained).is_file():
                 raise ConfigError(f"pretrained weights '{pretrained}' do not exist")
-            weights, _ = self._read(pretrained)
-            if any(k.startswith(("decode_head.", "backbone.")) for k in weights):
+            given, _ = self._read(pretrained)
+            if any(k.startswith(("decode_head.", "backbone.")) for k in given):
                 # a whole segmentor (an MMEngine iter_N.pth, alcore's own): it initialises the model
-                self.init_state, pretrained, on_url = weights, None, "scratch"
+                self.init_state, pretrained, on_url = given, None, "scratch"
         if config:
             self.user_cfg = configs.load_user_config(
                 Path(config), info.num_classes, info.ignore_index, on_url, pretrained
@@ -187,7 +187,7 @@ class MMSegModel:
         from mmengine.config import Config
         from mmseg.registry import MODELS
 
-        with scope():
+        with scope(), building(self.config_name):
             model = MODELS.build(Config(dict(model=self.model_cfg)).model)
         return model.to(self.device)
 
@@ -230,8 +230,10 @@ class MMSegModel:
             pre = self.model_cfg.get("data_preprocessor")
             if isinstance(pre, dict):
                 pre["size"], pre["test_cfg"] = size, dict(size=size)
+                pre.pop("size_divisor", None)
             if self.segmentor is not None and hasattr(self.segmentor.data_preprocessor, "size"):
                 self.segmentor.data_preprocessor.size = size
+                self.segmentor.data_preprocessor.size_divisor = None
                 self.segmentor.data_preprocessor.test_cfg = dict(size=size)
             notices.append(
                 f"{self.config_name}: {width}x{height} images padded to the config's input size "

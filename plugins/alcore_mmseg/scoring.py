@@ -87,7 +87,9 @@ def forward_pass(
     finally:
         hook.remove()
     if "layer" not in classifier:
-        raise ConfigError("no classifier layer of the decode head ran; cannot compute the embedding")
+        # no layer maps features to classes: the deepest features the heads read stand in
+        last = feats[-1] if isinstance(feats, (list, tuple)) else feats
+        classifier.update(layer=None, input=last)
     logits = logits[:, :, :h, :w]
     stage = captured["backbone"]
     if isinstance(stage, (list, tuple)):
@@ -135,6 +137,7 @@ def mc_dropout(
     cheap = (
         len(drops) == 1
         and drops[0] is getattr(last, "dropout", None)
+        and classifier["layer"] is not None
         and classifier["layer"] is getattr(last, "conv_seg", None)
     )
     decoder = classifier["input"][: len(metas)]

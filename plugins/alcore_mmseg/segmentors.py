@@ -56,7 +56,7 @@ def info_of(model: torch.nn.Module, classes: list[str] | None = None) -> Dataset
     return DatasetInfo(list(classes), [(0, 0, 0)] * len(classes))
 
 
-def pool_features(x: torch.Tensor, layer: torch.nn.Module) -> torch.Tensor:
+def pool_features(x: torch.Tensor, layer: torch.nn.Module | None) -> torch.Tensor:
     """Average a classifier's input over pixels or points: one row per image."""
     x = x.float()
     if isinstance(layer, torch.nn.Linear):
@@ -69,6 +69,8 @@ def watch_classifier(model: torch.nn.Module) -> Iterator[dict[str, Any]]:
     """Record the input of the last classifier layer of the last head to run during the block.
 
     Yields a dict that holds, after the forward pass, ``layer`` (the module) and ``input``.
+    Both stay unset where no layer maps features to classes (Segmenter's mask transformer
+    multiplies by class embeddings instead).
     """
     width = num_classes(model)
     seen: dict[str, Any] = {}

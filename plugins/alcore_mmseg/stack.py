@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -42,6 +44,21 @@ def prepare_stack() -> None:
     data.register_dataset_type()
     checkpoints.register()
     distributed.register_wrapper()
+
+
+@contextlib.contextmanager
+def building(name: str) -> Iterator[None]:
+    """Turn a model that cannot be built here (an operator of a full mmcv, a missing package) into
+    a one-line ``ConfigError`` naming the config and what is missing."""
+    from alcore.errors import AlcoreError, ConfigError
+
+    try:
+        yield
+    except AlcoreError:
+        raise
+    except (ImportError, RuntimeError, AssertionError, KeyError) as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"model config '{name}' cannot be built here: {text}") from None
 
 
 def scope() -> Any:

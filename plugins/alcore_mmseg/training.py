@@ -16,7 +16,7 @@ from alcore.dataset import Sample
 from alcore.errors import StateError
 from alcore.model import Progress
 from alcore_mmseg import checkpoints, configs, data, distributed
-from alcore_mmseg.stack import SCOPE, quiet_mmengine, scope, unwrap
+from alcore_mmseg.stack import SCOPE, building, quiet_mmengine, scope, unwrap
 
 
 def iterations(epochs: float, iters: int, batch_size: int, n_labeled: int) -> int:
@@ -113,7 +113,8 @@ def train_cycle(
 
         cfg = wrap_for_ssl(cfg, model, ssl, unlabeled, cycle)
     with scope():
-        runner = Runner.from_cfg(Config(cfg))
+        with building(model.config_name):
+            runner = Runner.from_cfg(Config(cfg))
         quiet_mmengine(runner.logger)
         runner.register_hook(ProgressHook(progress, cfg["train_cfg"]["max_iters"]))
         if model.warm_start and model.segmentor is not None:

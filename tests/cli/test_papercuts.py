@@ -41,7 +41,8 @@ def test_drive_names_stay_strings_in_options_and_config_files(tmp_path: Path) ->
     cfg.write_text("dataset: a2d2\ndataset_options: {val_drives: 20180925_112730, val_fraction: 0.25}\n")
     run = resolve(cfg, {})
     assert run.dataset_options == {"val_drives": "20180925_112730", "val_fraction": 0.25}
-    assert yamlio.load("a: 0x10\nb: -3\nc: 1e-3\nd: .inf\n") == {"a": 16, "b": -3, "c": 0.001, "d": float("inf")}
+    loaded = yamlio.load("a: 0x10\nb: -3\nc: 1e-3\nd: .inf\n")
+    assert loaded == {"a": 16, "b": -3, "c": 0.001, "d": float("inf")}
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o027])
@@ -96,7 +97,8 @@ def test_status_into_head_ends_quietly() -> None:
         shell=True, capture_output=True, text=True, env=ENV, timeout=300,
     )
     assert done.stdout.strip()
-    assert "BrokenPipe" not in done.stderr and "unexpected" not in done.stderr and "Traceback" not in done.stderr
+    for word in ("BrokenPipe", "unexpected", "Traceback"):
+        assert word not in done.stderr
 
 
 def test_debug_is_accepted_after_the_subcommand(tmp_path: Path) -> None:

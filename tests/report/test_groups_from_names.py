@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from alcore.api import as_samples
-from alcore.diagnostics import describe_groups, group_diagnostics, group_from_name
+from alcore.diagnostics import batch_diagnostics, describe_groups, group_diagnostics, group_from_name
 from alcore.summary import summary_table
 
 
@@ -25,8 +27,20 @@ def test_four_frames_of_one_sequence_read_as_one_group():
 
 def test_unknown_groups_say_so():
     samples = as_samples([Path(f"/footage/img{i}.png") for i in range(4)])
-    diag = group_diagnostics(samples)
-    assert diag == {"groups": None, "max_group_share": None, "neighbour_rate": None}
+    diag = batch_diagnostics(samples, np.eye(4), np.arange(4), np.ones(4, bool), samples)
+    assert {k: diag[k] for k in ("groups", "max_group_share", "neighbour_rate")} == dict.fromkeys(
+        ("groups", "max_group_share", "neighbour_rate"))
+    assert diag["coverage_radius"] == 0.0
     assert describe_groups(diag) == "from unknown groups"
     table = summary_table({"curve": [{"cycle": 1, "labeled": 8, "mIoU": 10.0, "diagnostics": diag}]}, "t")
     assert list(table.columns[3].cells) == ["unknown"]
+
+
+def test_report_tables_say_unknown():
+    from alcore.report.sections import _diag_cell
+
+    unknown = {"groups": None, "max_group_share": None, "neighbour_rate": None, "coverage_radius": 1.5}
+    assert [_diag_cell(unknown, k, d) for k, d in (("groups", 0), ("max_group_share", 2))] == [
+        "unknown", "unknown"]
+    assert _diag_cell(unknown, "coverage_radius", 3) == "1.500"
+    assert _diag_cell({"groups": 3}, "groups", 0) == "3"
