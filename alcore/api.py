@@ -15,28 +15,29 @@ from alcore.selection import Selection, select_batch
 
 
 def as_samples(items: Sequence[Sample | str | Path]) -> list[Sample]:
-    """Samples from Samples or image paths (a path's id is the path as given)."""
+    """Samples from Samples or image paths (a path's id is the path as given).
+
+    A path's group and frame come from its file name where the name follows the Cityscapes or
+    A2D2 convention; otherwise they stay unknown.
+    """
+    from alcore.diagnostics import group_from_name
+
     out = []
     for item in items:
         if isinstance(item, Sample):
             out.append(item)
         elif isinstance(item, (str, Path)):
-            out.append(Sample(str(item), Path(item)))
+            group, frame = group_from_name(item)
+            out.append(Sample(str(item), Path(item), None, group, frame))
         else:
             raise ConfigError(f"a pool item must be a Sample or an image path, got {type(item).__name__}")
     return out
 
 
-def _info_of_module(module: Any, classes: Sequence[str] | None) -> DatasetInfo:
-    """Class names of a segmentor: given, from its ``dataset_meta``, or numbered from its head."""
-    if classes is None:
-        meta = getattr(module, "dataset_meta", None) or {}
-        classes = meta.get("classes")
-    if classes is None:
-        head = module.decode_head
-        head = head[-1] if hasattr(head, "__getitem__") else head
-        classes = [f"class{i}" for i in range(head.num_classes)]
-    return DatasetInfo(list(classes), [(0, 0, 0)] * len(classes))
+def _info_of_module(module: Any, classes: Sequence[str] | None) -> DatasetInfo | None:
+    """Dataset info from given class names; None leaves the classes to the model plugin."""
+    del module  # the model plugin reads a model object's classes itself
+    return DatasetInfo(list(classes), [(0, 0, 0)] * len(classes)) if classes else None
 
 
 def build_model(
@@ -47,38 +48,36 @@ def build_model(
     options: Mapping[str, Any] | None = None,
     seed: int = 0,
 ) -> Any:
-    """An alcore model (with ``compute``) from one, a model plugin name, a segmentor or a config file."""
+    """An alcore model (with ``compute``) from one, a model plugin name, a model object or a config file.
+
+    A model object (such as an MMSeg segmentor) or a config file goes to the default model plugin
+    as ``segmentor=`` / option ``config``; a checkpoint goes to the plugin as ``checkpoint=``.
+    """
+    from alcore.config import RunConfig
+
     if hasattr(model, "compute"):
         return model
-    quantities = {r.name: r.factory for r in registry.all("quantity")}
-    reg = require(registry, "model", "mmseg")
+    context: dict[str, Any] = {
+        "info": info,
+        "quantities": {r.name: r.factory for r in registry.all("quantity")},
+        "seed": seed,
+    }
+    opts = dict(options or {})
     if isinstance(model, str) and model in registry.names("model"):
-        if checkpoint is None or info is None:
-            raise ConfigError(f"model plugin '{model}' needs a checkpoint and the dataset's classes")
-        built = require(registry, "model", model).build(
-            dict(options or {}), info=info, quantities=quantities, seed=seed
-        )
-        built.load(Path(checkpoint))
-        return built
-    if isinstance(model, (str, Path)):
+        name = model
+        if checkpoint is None:
+            raise ConfigError(f"model plugin '{model}' needs a checkpoint")
+    elif isinstance(model, (str, Path)):
+        name = RunConfig().model
         if checkpoint is None:
             raise ConfigError("a model given as a config file needs a checkpoint")
-        if info is None:
-            raise ConfigError("a model given as a config file needs the dataset's classes")
-        built = reg.build(
-            {**(options or {}), "config": str(model)}, info=info, quantities=quantities, seed=seed
-        )
-        built.load(Path(checkpoint))
-        return built
-    if hasattr(model, "decode_head"):
-        info = info or _info_of_module(model, None)
-        built = reg.build(dict(options or {}), info=info, quantities=quantities, seed=seed)
-        first = next(model.parameters(), None)
-        if first is not None:
-            built.device = first.device
-        built.segmentor = model.eval()
-        return built
-    raise ConfigError("model must be an alcore model, an MMSeg segmentor or an MMSeg config file path")
+        opts["config"] = str(model)
+    else:
+        name = RunConfig().model
+        context["segmentor"] = model
+    if checkpoint is not None:
+        context["checkpoint"] = Path(checkpoint)
+    return require(registry, "model", name).build(opts, **context)
 
 
 def select(
@@ -116,8 +115,6 @@ def select(
         pool = as_samples(dataset)
     if not pool:
         raise ConfigError("the pool is empty; nothing to select from")
-    if info is None and hasattr(model, "decode_head"):
-        info = _info_of_module(model, None)
     scorer = build_model(model, info, registry, checkpoint, model_options, seed)
     known = {s.id for s in pool}
     unknown = [i for i in labeled if i not in known]

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from alcore import yamlio
 from alcore.sdk.errors import ConfigError
 
 
@@ -74,7 +75,7 @@ def load_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file '{path}' does not exist")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yamlio.load(path.read_text())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

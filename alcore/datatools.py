@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +42,7 @@ def class_frequencies(
     counts = np.zeros(max(len(classes), 1), np.int64)
     other = 0
     for s in labeled:
-        lab = cv2.imread(str(s.label), cv2.IMREAD_UNCHANGED)
-        if lab is None:
-            raise DataError(f"unreadable label file {s.label}")
-        if lab.ndim == 3:
-            lab = lab[..., 0]
+        lab = read_label(s.label)
         values = lab[lab != ignore_index].astype(np.int64).ravel()
         bins = np.bincount(values, minlength=len(counts))
         counts += bins[: len(counts)]
@@ -61,6 +58,22 @@ def class_frequencies(
         "unknown_values": other,
         "frequencies": freqs,
     }
+
+
+def read_label(path: Path | str) -> np.ndarray:
+    """A label image as class indices: a palette ("P" mode) PNG gives its indices, as MMSeg reads it."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            if img.mode in ("P", "L", "I", "I;16"):
+                return np.asarray(img)
+    except OSError:
+        pass
+    lab = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if lab is None:
+        raise DataError(f"unreadable label file {path}")
+    return lab[..., 0] if lab.ndim == 3 else lab
 
 
 def group_stats(samples: Sequence[Sample]) -> dict[str, Any]:
@@ -144,7 +157,11 @@ def frame_run_pool(samples: Sequence[Sample], frames: int, size: int, seed: int)
 
 
 def read_pool_file(path: Path | str) -> list[str]:
-    """Ids listed one per line in a pool file (blank lines and '#' comments skipped)."""
+    """Entries listed one per line in a pool file (blank lines and '#' comments skipped).
+
+    An entry is a sample id or an image path relative to the dataset root (the study's released
+    lists); a repeated entry stays repeated.
+    """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"pool file '{path}' does not exist")
@@ -155,16 +172,59 @@ def read_pool_file(path: Path | str) -> list[str]:
     return ids
 
 
-def restrict_pool(pool: Sequence[Sample], path: Path | str) -> list[Sample]:
-    """The samples of ``pool`` whose ids the pool file lists, in the dataset's order."""
-    wanted = set(read_pool_file(path))
-    known = {s.id for s in pool}
-    unknown = sorted(wanted - known)
-    if unknown:
+def _match(entries: Sequence[str], pool: Sequence[Sample]) -> list[Sample | None]:
+    """The pool sample each entry names: by id, by the end of its image path, or by file stem."""
+    by_id = {s.id: s for s in pool}
+    by_tail: dict[int, dict[str, Sample]] = {}
+    out: list[Sample | None] = []
+    for entry in entries:
+        if entry in by_id:
+            out.append(by_id[entry])
+            continue
+        parts = Path(entry).parts
+        if len(parts) not in by_tail:
+            by_tail[len(parts)] = {"/".join(Path(s.image).parts[-len(parts) :]): s for s in pool}
+        hit = by_tail[len(parts)].get("/".join(parts))
+        if hit is None and Path(entry).suffix:
+            hit = by_id.get(Path(entry).stem)
+        out.append(hit)
+    return out
+
+
+def restrict_pool(pool: Sequence[Sample], path: Path | str, dataset: Any = None) -> list[Sample]:
+    """The pool as a pool file lists it: the named samples, each as many times as it is listed.
+
+    Entries are sample ids or image paths relative to the dataset root. An entry the pool lacks
+    is looked up with the dataset's ``resolve(entries)`` where it has one (A2D2 finds images of
+    cameras outside its pool that way), so a list is taken as it is. A sample listed k times
+    appears k times, the repeats with ids ``ID#2`` .. ``ID#k``; listed samples keep the
+    dataset's order, those found by ``resolve`` follow in the file's order.
+    """
+    entries = read_pool_file(path)
+    matched = _match(entries, pool)
+    missing = [e for e, m in zip(entries, matched) if m is None]
+    if missing and hasattr(dataset, "resolve"):
+        found = dict(zip(missing, dataset.resolve(missing)))
+        matched = [m if m is not None else found.get(e) for e, m in zip(entries, matched)]
+        missing = [e for e, m in zip(entries, matched) if m is None]
+    if missing:
         raise ConfigError(
-            f"pool file '{path}' lists {len(unknown)} id(s) not in the dataset's pool, e.g. '{unknown[0]}'"
+            f"pool file '{path}' lists {len(missing)} entr{'y' if len(missing) == 1 else 'ies'} not in "
+            f"the dataset, e.g. '{missing[0]}' (entries are sample ids, i.e. image file stems, or "
+            "image paths relative to the dataset root)"
         )
-    return [s for s in pool if s.id in wanted]
+    counts: dict[str, int] = defaultdict(int)
+    first: dict[str, Sample] = {}
+    for sample in matched:
+        counts[sample.id] += 1
+        first.setdefault(sample.id, sample)
+    in_pool = {s.id for s in pool}
+    order = [s for s in pool if s.id in counts] + [s for s in first.values() if s.id not in in_pool]
+    out: list[Sample] = []
+    for sample in order:
+        out.append(sample)
+        out.extend(replace(sample, id=f"{sample.id}#{k}") for k in range(2, counts[sample.id] + 1))
+    return out
 
 
 def structural_redundancy(samples: list) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -39,7 +40,8 @@ def group_diagnostics(selected: Sequence[Sample], pool: Sequence[Sample] | None 
     ``neighbour_rate`` is the fraction of selected samples whose previous or next frame in the
     same group was selected too. With ``pool`` given, "previous/next" means the adjacent frame of
     that group present in the pool (right for pools subsampled from video); without it, frames
-    ``f - 1`` and ``f + 1``. Samples without a group count as a group of their own.
+    ``f - 1`` and ``f + 1``. Samples without a group count as a group of their own here;
+    :func:`batch_diagnostics` reports such batches' group figures as unknown.
     """
     n = len(selected)
     if n == 0:
@@ -65,6 +67,41 @@ def group_diagnostics(selected: Sequence[Sample], pool: Sequence[Sample] | None 
         "max_group_share": max(groups.values()) / n,
         "neighbour_rate": with_neighbour / n,
     }
+
+
+#: the group figures that are unknown where samples carry no group
+UNKNOWN_GROUPS = ("groups", "max_group_share", "neighbour_rate")
+
+
+def describe_groups(diagnostics: dict) -> str:
+    """``"from N groups (max share X)"``, or that the groups are unknown."""
+    if diagnostics.get("groups") is None:
+        return "from unknown groups"
+    return f"from {diagnostics['groups']} groups (max share {diagnostics['max_group_share']:.2f})"
+
+
+#: Cityscapes: <city>_<sequence>_<frame>_<suffix>
+_CITYSCAPES = re.compile(r"^([^_]+_\d{6})_(\d{6})_")
+#: A2D2: <date><time>_<kind>_<camera>_<frame>, e.g. 20180807145028_camera_frontcenter_000009474
+_A2D2 = re.compile(r"^(\d{8})(\d{6})_[a-z]+_((?:front|side|rear)(?:center|left|right))_(\d+)$")
+
+
+def group_from_name(path: str | Path) -> tuple[str | None, int | None]:
+    """(group, frame) from a Cityscapes or A2D2 image file name, else (None, None).
+
+    Cityscapes groups are ``<city>_<sequence>``; A2D2 groups are ``<date>_<time>/cam_<camera>``
+    as the A2D2 reader names them (drive folder and camera folder).
+    """
+    stem = Path(path).stem
+    match = _CITYSCAPES.match(stem)
+    if match:
+        return match.group(1), int(match.group(2))
+    match = _A2D2.match(stem)
+    if match:
+        date, time, camera, frame = match.groups()
+        side = re.match(r"(front|side|rear)(center|left|right)", camera)
+        return f"{date}_{time}/cam_{side.group(1)}_{side.group(2)}", int(frame)
+    return None, None
 
 
 def _sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -123,9 +160,15 @@ def batch_diagnostics(
     """Every per-batch diagnostic: group spread, and with ``embeddings`` their spread and coverage.
 
     ``embeddings`` is None where no model pass ran (a strategy that needs none); then only the
-    group diagnostics are given.
+    group diagnostics are given. Where a chosen sample has no group (image paths whose names tell
+    nothing), the group figures are unknown: ``None``, shown as "unknown", rather than every image
+    counting as its own group.
     """
-    out = group_diagnostics(chosen, pool)
+    out = (
+        dict.fromkeys(UNKNOWN_GROUPS)
+        if any(s.group is None for s in chosen)
+        else group_diagnostics(chosen, pool)
+    )
     if embeddings is not None:
         picked = np.asarray(picked, dtype=np.int64)
         out["mean_pairwise_distance"] = mean_pairwise_distance(_as_rows(embeddings[np.sort(picked)]))

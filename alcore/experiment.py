@@ -40,7 +40,7 @@ def build_components(cfg: RunConfig, registry: Registry, reporter: Reporter) -> 
     if cfg.pool_file is not None:
         from alcore.datatools import restrict_pool
 
-        pool = restrict_pool(pool, cfg.pool_file)
+        pool = restrict_pool(pool, cfg.pool_file, dataset)
         reporter.info(f"pool restricted to {len(pool)} samples listed in {cfg.pool_file}")
     unlabeled = next((s for s in pool if s.label is None), None)
     if unlabeled is not None:

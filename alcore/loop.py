@@ -84,6 +84,7 @@ def cycle_line(record: dict) -> str:
             line += f" ({100 * train['ssl_pseudo_label_acc']:.0f}% correct)"
     diag = (record.get("selection") or {}).get("diagnostics")
     if diag:
-        line += (f"; picked {len(record['selection']['ids'])} from {diag['groups']} groups "
-                 f"(max share {diag['max_group_share']:.2f})")
+        from alcore.diagnostics import describe_groups
+
+        line += f"; picked {len(record['selection']['ids'])} {describe_groups(diag)}"
     return line + f" [{record['seconds']:.0f}s]"

@@ -14,8 +14,16 @@ def summary_table(results: dict, title: str) -> Table:
         d = row.get("diagnostics") or {}
         table.add_row(
             str(row["cycle"]), str(row["labeled"]), f"{row['mIoU']:.2f}",
-            str(d.get("groups", "")),
-            f"{d['max_group_share']:.2f}" if d else "",
-            f"{d['neighbour_rate']:.2f}" if d else "",
+            _cell(d, "groups", "{}"),
+            _cell(d, "max_group_share", "{:.2f}"),
+            _cell(d, "neighbour_rate", "{:.2f}"),
         )
     return table
+
+
+def _cell(diagnostics: dict, key: str, form: str) -> str:
+    """A diagnostic for the table: blank when none were recorded, "unknown" when groups are."""
+    if not diagnostics:
+        return ""
+    value = diagnostics.get(key)
+    return "unknown" if value is None else form.format(value)

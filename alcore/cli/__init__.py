@@ -52,6 +52,16 @@ app.command("advise")(common.guarded(advise_cmd.advise))
 app.add_typer(data_cmd.app, name="data")
 
 
+def _hoist_debug(argv: list[str]) -> list[str]:
+    """``--debug`` anywhere before a ``--`` means the global flag, as if given first."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    if "--debug" not in argv[:end]:
+        return argv
+    return ["--debug"] + [a for i, a in enumerate(argv) if not (a == "--debug" and i < end)]
+
+
 def main() -> None:
     """Console-script entry point."""
-    app()
+    import sys
+
+    app(args=_hoist_debug(sys.argv[1:]), prog_name="alcore")

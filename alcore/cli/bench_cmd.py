@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import typer
-import yaml
 
+from alcore import yamlio
 from alcore.bench.grid import Budget, Grid, preset, with_overrides
 from alcore.bench.runner import Bench
 from alcore.options import parse_kv
@@ -19,14 +19,9 @@ from alcore.sdk.errors import ConfigError
 
 
 def typed(values: dict[str, str]) -> dict[str, Any]:
-    """``key=value`` strings with numbers and booleans read as such (YAML scalars)."""
-    out = {}
-    for k, v in values.items():
-        try:
-            out[k] = yaml.safe_load(v) if isinstance(v, str) else v
-        except yaml.YAMLError:
-            out[k] = v
-    return out
+    """``key=value`` strings with numbers and booleans read as such; names such as drive
+    ``20180925_112730`` stay strings (see :mod:`alcore.yamlio`)."""
+    return {k: yamlio.scalar(v) if isinstance(v, str) else v for k, v in values.items()}
 
 
 def parse_budgets(items: list[str]) -> tuple[list[str], list[Budget]]:
@@ -52,7 +47,7 @@ def load_grid(out: Path, preset_name: str | None, grid_file: Path | None) -> Gri
     if grid_file is not None:
         if not grid_file.is_file():
             raise ConfigError(f"grid file '{grid_file}' does not exist")
-        return Grid.from_dict(yaml.safe_load(grid_file.read_text()) or {})
+        return Grid.from_dict(yamlio.load(grid_file.read_text()) or {})
     if preset_name is None and (out / "bench.json").is_file():
         return Grid.from_dict(read_json(out / "bench.json"))
     return preset(preset_name or "quick")

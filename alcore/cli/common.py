@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import sys
 import traceback
@@ -36,6 +37,14 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
             return command(*args, **kwargs)
         except AlcoreError as exc:
             fail(str(exc), exc, code=2)
+        except BrokenPipeError:
+            raise  # the reader went away (``alcore status | head``); click ends quietly
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                raise
+            text = str(exc).splitlines()[0] if str(exc) else ""
+            fail(f"unexpected {type(exc).__name__}: {text} (rerun with --debug for the "
+                 "traceback)", exc, code=1)
         except KeyboardInterrupt:
             sys.stderr.write("interrupted; a run continues with: alcore run --resume RUN_DIR\n")
             sys.exit(130)

@@ -19,7 +19,9 @@ def select(
     model_config: Path = typer.Option(
         None, "--model-config", help="An MMSegmentation config file for the model (new run)."
     ),
-    model_opt: list[str] = typer.Option(None, "--model-opt", help="Model option key=value."),
+    model_opt: list[str] = typer.Option(
+        None, "--model-opt", help="Model option key=value (new run: the first select fixes them)."
+    ),
     ssl: str = typer.Option(None, "--ssl", help="Semi-supervised method, or 'none' (new run)."),
     ssl_opt: list[str] = typer.Option(None, "--ssl-opt", help="SSL option key=value."),
     acq: str = typer.Option(None, "--acq", help="Acquisition function (may change per cycle)."),
@@ -31,7 +33,13 @@ def select(
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output on stderr."),
 ) -> None:
-    """Train on what is labeled (random pick while nothing is) and write the next batch to annotate."""
+    """Train on what is labeled (random pick while nothing is) and write the next batch to annotate.
+
+    The first call creates the run and fixes its settings, model options included, even though
+    it trains nothing (it picks at random while nothing is labeled): give --model-opt,
+    --model-config, --dataset-opt, --ssl and --seed then. Later calls may change only --acq,
+    --acq-opt and --budget.
+    """
     from alcore.annotation.session import select as run_select
 
     model_options = parse_kv(model_opt, "--model-opt")

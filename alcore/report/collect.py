@@ -176,7 +176,7 @@ def _initial_ids(path: Path) -> list[str]:
 
 
 def load_runs(paths: list[Path]) -> list[Run]:
-    """Read every run directory, in the order given, refusing duplicates and non-runs."""
+    """Read every run directory, in the order given, refusing duplicates, non-runs and mixed data."""
     if not paths:
         raise StateError("no run directories given")
     runs, seen = [], set()
@@ -186,7 +186,50 @@ def load_runs(paths: list[Path]) -> list[Run]:
             continue
         seen.add(key)
         runs.append(load_run(Path(p)))
+    check_same_data(runs)
     return runs
+
+
+def data_key(run: Run) -> str:
+    """What a run's numbers are measured on: dataset, its options, pool file and class list."""
+    dataset = _read_json_quiet(run.path / "dataset.json")
+    classes = dataset.get("classes") if isinstance(dataset, dict) else None
+    return json.dumps(
+        {
+            "dataset": run.config.get("dataset"),
+            "options": run.config.get("dataset_options") or {},
+            "pool_file": run.config.get("pool_file"),
+            "classes": classes,
+        },
+        sort_keys=True,
+        default=str,
+    )
+
+
+def check_same_data(runs: list[Run]) -> None:
+    """Refuse to compare runs measured on different data (datasets, pools or class sets)."""
+    keys: dict[str, Run] = {}
+    for run in runs:
+        keys.setdefault(data_key(run), run)
+    if len(keys) > 1:
+        first, other = list(keys.values())[:2]
+        raise StateError(
+            f"runs measured on different data cannot share one comparison: {first.path} "
+            f"({_describe_data(first)}) and {other.path} ({_describe_data(other)}); "
+            "report each dataset's runs separately"
+        )
+
+
+def _describe_data(run: Run) -> str:
+    key = json.loads(data_key(run))
+    parts = [f"dataset {key['dataset']}"]
+    if key["options"]:
+        parts.append(", ".join(f"{k}={v}" for k, v in sorted(key["options"].items())))
+    if key["pool_file"]:
+        parts.append(f"pool file {key['pool_file']}")
+    if key["classes"] is not None:
+        parts.append(f"{len(key['classes'])} classes")
+    return "; ".join(parts)
 
 
 def config_key(config: dict[str, Any]) -> str:
@@ -230,21 +273,58 @@ def group_runs(runs: list[Run]) -> list[Group]:
     flats = {k: _flatten({a: b for a, b in rs[0].config.items() if a != "seed"}) for k, rs in groups.items()}
     keys = sorted({name for f in flats.values() for name in f})
     differing = [n for n in keys if len({json.dumps(f.get(n), default=str) for f in flats.values()}) > 1]
+    shown = {n: _short_distinct([flats[k].get(n) for k in groups]) for n in differing}
     out = []
-    for key, members in groups.items():
+    for i, (key, members) in enumerate(groups.items()):
         members.sort(key=lambda r: (str(r.seed), r.name))
         flat = flats[key]
         if differing:
-            label = ", ".join(f"{n}={_short(flat.get(n))}" for n in differing)
+            label = ", ".join(f"{n}={shown[n][i]}" for n in differing)
         else:
             label = ", ".join(f"{n}={_short(flat[n])}" for n in ("acq", "ssl") if n in flat) or "run"
         out.append(Group(key=key, label=label, runs=members))
     return out
 
 
-def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return text if len(text) <= 40 else text[:37] + "..."
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = _text(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _short_distinct(values: list[Any], limit: int = 40) -> list[str]:
+    """Short forms of one setting's values that stay as distinct as the values are.
+
+    Long values are cut in the middle around where they differ (paths share prefixes, so a cut
+    end would make different configurations read the same); if cuts still collide, whole values.
+    """
+    texts = [_text(v) for v in values]
+    if all(len(t) <= limit for t in texts):
+        return texts
+    distinct = sorted(set(texts))
+    start = _common_prefix(distinct) if len(distinct) > 1 else 0
+    out = []
+    for t in texts:
+        if len(t) <= limit:
+            out.append(t)
+            continue
+        begin = max(0, min(start - 8, len(t) - limit + 3))
+        piece = t[begin : begin + limit - 3]
+        out.append(("..." if begin else "") + piece + ("..." if begin + len(piece) < len(t) else ""))
+    if len(set(out)) < len(distinct):
+        return texts
+    return out
+
+
+def _common_prefix(texts: list[str]) -> int:
+    first, last = min(texts), max(texts)
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    return n
 
 
 def random_baseline(group: Group, groups: list[Group]) -> Group | None:

@@ -44,6 +44,11 @@ def learning_curves(series: Sequence[dict]) -> bytes:
 
     Each item: label, index (colour), labeled, mean, std, seeds.
     """
+    return to_png(learning_curves_figure(series))
+
+
+def learning_curves_figure(series: Sequence[dict]) -> Figure:
+    """The figure of :func:`learning_curves`; its legend sits below the axes, off the curves."""
     fig = Figure(figsize=(7.5, 4.2))
     ax = fig.add_subplot()
     for s in series:
@@ -55,8 +60,14 @@ def learning_curves(series: Sequence[dict]) -> bytes:
             ax.fill_between(x, m - sd, m + sd, color=c, alpha=0.18, lw=0)
     _finish(ax, "labeled samples", "mIoU (%)")
     if series:
-        ax.legend(fontsize=8, frameon=False, loc="best")
-    return to_png(fig)
+        ax.legend(
+            fontsize=8,
+            frameon=False,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.16),
+            ncol=min(2, len(series)),
+        )
+    return fig
 
 
 def per_class_bars(classes: Sequence[str], series: Sequence[dict]) -> bytes:

@@ -194,6 +194,14 @@ DIAG_COLUMNS = (
 )
 
 
+def _diag_cell(diagnostics: dict, key: str, digits: int) -> str:
+    """A diagnostic for a table cell; group figures recorded as unknown read "unknown"."""
+    value = diagnostics.get(key)
+    if value is None and key in diagnostics and key in ("groups", "max_group_share", "neighbour_rate"):
+        return "unknown"
+    return fmt(value, digits) if digits else str(diagnostics.get(key, "–"))
+
+
 def diagnostics_section(groups: list[Group]) -> Section:
     sec = Section("Batch diagnostics per cycle")
     series = []
@@ -239,7 +247,7 @@ def diagnostics_section(groups: list[Group]) -> Section:
                 miou = (rec.get("metrics") or {}).get("mIoU")
                 cells = [str(rec["cycle"]), str(rec.get("labeled", "–")), fmt(miou)]
                 cells += [
-                    fmt(d.get(k), digits) if digits else str(d.get(k, "–")) for k, _, digits in DIAG_COLUMNS
+                    _diag_cell(d, k, digits) for k, _, digits in DIAG_COLUMNS
                 ]
                 table_rows.append(cells)
             caption = f"{r.name} — {g.label}, seed {r.seed}"

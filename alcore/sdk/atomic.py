@@ -28,6 +28,13 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path | str) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it is fsynced and renamed over ``path``."""
@@ -39,6 +46,8 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
     try:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
+            # mkstemp makes the file 0600; the finished file gets the mode a plain open() would
+            os.fchmod(fh.fileno(), 0o666 & ~_umask())
             os.fsync(fh.fileno())
         faults.point("write")
         os.replace(tmp_path, path)

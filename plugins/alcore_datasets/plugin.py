@@ -88,10 +88,11 @@ def register_datasets(register: Any) -> None:
     register(
         "a2d2",
         _a2d2,
-        help="A2D2 semantic segmentation: colour labels mapped to the 19 Cityscapes classes",
+        help="A2D2 semantic segmentation: colour labels mapped to 19 Cityscapes or the study's 19 classes",
         params=[
             _ROOT,
             Param("camera", str, "front_center", "camera name(s), comma-separated, or 'all'"),
+            Param("labels", str, "cityscapes", "label scheme: 'cityscapes' or 'study' (the study's classes)"),
             Param("val_drives", str, None, "comma-separated drives held out for validation"),
             Param("val_fraction", float, 0.2, "share of drives held out when val_drives is unset"),
             _CACHE,

@@ -80,3 +80,54 @@ def register() -> None:
 
     CheckpointLoader.register_scheme(prefixes=SCHEME, loader=load_from_alcore, force=True)
     _registered = True
+
+
+class _Inert:
+    """Stands in for any non-tensor object of a checkpoint: built from nothing, runs no code."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> _Inert:
+        return object.__new__(cls)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __setstate__(self, state: Any) -> None:
+        pass
+
+
+def load_safely(path: str | Path) -> Any:
+    """Unpickle a checkpoint weights-only; every non-tensor object in it becomes an inert stand-in.
+
+    torch's weights-only unpickler refuses MMEngine's own ``iter_N.pth`` (message hub, numpy
+    values); here each global it refuses is mapped to a class that executes nothing, so tensors,
+    dicts and plain values come back and no code stored in the file ever runs.
+    """
+    path = Path(path)
+    names = torch.serialization.get_unsafe_globals_in_checkpoint(str(path))
+    stubs = [(type(n.rsplit(".", 1)[-1], (_Inert,), {}), n) for n in names]
+    with torch.serialization.safe_globals(stubs):
+        return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def _strip_common_prefix(state: dict) -> dict:
+    for prefix in ("module.", "segmentor."):
+        if state and all(isinstance(k, str) and k.startswith(prefix) for k in state):
+            state = {k[len(prefix) :]: v for k, v in state.items()}
+    return state
+
+
+def read_weights(path: str | Path) -> tuple[dict, dict]:
+    """(state dict, dataset meta) of an alcore, MMEngine (``iter_N.pth``) or plain state-dict file."""
+    ckpt = load_safely(path)
+    meta: dict = {}
+    if isinstance(ckpt, dict) and isinstance(ckpt.get("state_dict"), dict):
+        raw_meta = ckpt.get("meta")
+        dataset_meta = raw_meta.get("dataset_meta") if isinstance(raw_meta, dict) else None
+        classes = dataset_meta.get("classes") if isinstance(dataset_meta, dict) else None
+        if isinstance(classes, (list, tuple)) and all(isinstance(c, str) for c in classes):
+            meta["classes"] = list(classes)
+        ckpt = ckpt["state_dict"]
+    if not isinstance(ckpt, dict) or not any(isinstance(v, torch.Tensor) for v in ckpt.values()):
+        raise ValueError("no state dict (a mapping of names to tensors) in the file")
+    state = {k: v for k, v in ckpt.items() if isinstance(v, torch.Tensor)}
+    return _strip_common_prefix(state), meta

@@ -1,13 +1,16 @@
 """Model configs: the built-in small DeepLabV3+ and users' own MMSeg config files.
 
 alcore owns only the dataset, the number of classes, the training length and the pretrained
-weights; everything else in a user's config is kept as written.
+weights; everything else in a user's config is kept as written, its training pipeline included.
+What must change for the dataset (class counts, ignore index, a label format the dataset does
+not have, sizes its images cannot meet) changes with a one-line notice each.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+import importlib.util
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +68,10 @@ def default_model(num_classes: int, ignore_index: int, width: int = 16) -> dict:
 
 
 def _is_url(value: Any) -> bool:
-    return isinstance(value, str) and "://" in value
+    """Weights that are not here: a URL, or a local path that does not exist."""
+    if not isinstance(value, str) or not value:
+        return False
+    return "://" in value or not Path(value).expanduser().exists()
 
 
 def _remote_init(value: Any) -> str | None:
@@ -102,6 +108,9 @@ class UserConfig:
     optim_wrapper: dict | None = None
     param_scheduler: list[dict] | None = None
     max_iters: int | None = None
+    train_pipeline: list[dict] | None = None
+    pad_size: tuple[int, int] | None = None
+    notices: list[str] = field(default_factory=list)
 
 
 def load_user_config(
@@ -124,17 +133,18 @@ def load_user_config(
     if not path.is_file():
         raise ConfigError(f"model config '{path}' does not exist")
     try:
-        cfg = Config.fromfile(str(path)).to_dict()
+        cfg = Config.fromfile(str(path), import_custom_modules=False).to_dict()
     except Exception as exc:
         raise ConfigError(f"model config '{path}' could not be read: {exc}") from None
     if not isinstance(cfg.get("model"), dict):
         raise ConfigError(f"model config '{path}' has no 'model' entry")
+    require_packages(cfg, path)
     found: list[str] = []
     model = _strip_pretrained(cfg["model"], found)
     if found and on_url == "error" and pretrained is None:
         raise ConfigError(
-            f"model config '{path}' loads pretrained weights from {found[0]}; nothing is "
-            "downloaded: pass a local file with model option pretrained=PATH, or "
+            f"model config '{path}' loads pretrained weights from {found[0]}, which is not here "
+            "(nothing is downloaded): pass a local file with model option pretrained=PATH, or "
             "on_url=scratch to train from scratch"
         )
     if pretrained is not None:
@@ -145,12 +155,186 @@ def load_user_config(
     schedulers = cfg.get("param_scheduler")
     if isinstance(schedulers, dict):
         schedulers = [schedulers]
+    notices: list[str] = []
+    pre = model.get("data_preprocessor")
+    pad = pre.get("size") if isinstance(pre, dict) else None
+    source = class_count(model)
+    if source is not None and source != num_classes:
+        notices.append(f"{path.name}: {source} classes -> {num_classes} (the dataset's)")
+    pipeline = train_pipeline_of(cfg)
+    if pipeline is not None:
+        pipeline = adapt_labels(pipeline, notices, path.name)
     return UserConfig(
         model=override_classes(model, num_classes, ignore_index),
         optim_wrapper=cfg.get("optim_wrapper"),
         param_scheduler=schedulers,
         max_iters=train_cfg.get("max_iters") if train_cfg.get("type", "").startswith("IterBased") else None,
+        train_pipeline=pipeline,
+        pad_size=tuple(pad) if isinstance(pad, (list, tuple)) and len(pad) == 2 else None,
+        notices=notices,
     )
+
+
+#: packages a config may name as a type scope (``mmdet.Mask2FormerHead``) or custom import
+OPTIONAL_PACKAGES = {
+    "mmdet": "mmdet",
+    "mmpretrain": "mmpretrain",
+    "mmcls": "mmcls",
+    "mmseg": "mmsegmentation",
+}
+
+
+def _scopes(node: Any, found: set[str]) -> set[str]:
+    if isinstance(node, dict):
+        kind = node.get("type")
+        if isinstance(kind, str) and "." in kind:
+            found.add(kind.split(".", 1)[0])
+        for value in node.values():
+            _scopes(value, found)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _scopes(value, found)
+    return found
+
+
+#: model types that need a package their module imports only optionally
+TYPE_PACKAGES = {"VPD": "ldm"}
+#: how to install packages that are not a plain ``pip install NAME``
+INSTALL_HINTS = {"ldm": "Stable Diffusion's code, as mmsegmentation's requirements/optional.txt lists"}
+
+
+def _types(node: Any, found: set[str]) -> set[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("type"), str):
+            found.add(node["type"])
+        for value in node.values():
+            _types(value, found)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _types(value, found)
+    return found
+
+
+def require_packages(cfg: dict, path: Path) -> None:
+    """One-line error naming the package to install when a config needs one that is missing."""
+    imports = (cfg.get("custom_imports") or {}).get("imports") or []
+    imports = [imports] if isinstance(imports, str) else list(imports)
+    needed = {name.split(".")[0] for name in imports} | _scopes(cfg.get("model"), set())
+    needed |= {TYPE_PACKAGES[t] for t in _types(cfg.get("model"), set()) if t in TYPE_PACKAGES}
+    for name in sorted(needed):
+        if importlib.util.find_spec(name) is None:
+            how = INSTALL_HINTS.get(name, f"pip install {OPTIONAL_PACKAGES.get(name, name)}")
+            raise ConfigError(
+                f"model config '{path}' needs the package '{OPTIONAL_PACKAGES.get(name, name)}', "
+                f"which is not installed ({how})"
+            )
+
+
+def class_count(model: dict) -> int | None:
+    """The number of classes a model config is written for: its (last) decode head's.
+
+    A head that delegates to sub-heads (K-Net's iterative head) carries no count itself; then the
+    count most of its sub-heads carry is the model's.
+    """
+    head = model.get("decode_head")
+    if isinstance(head, list):
+        head = head[-1] if head else None
+    if not isinstance(head, dict):
+        return None
+    if isinstance(head.get("num_classes"), int):
+        return head["num_classes"]
+    counts = _counts(head, [])
+    return max(set(counts), key=counts.count) if counts else None
+
+
+def _counts(node: Any, out: list[int]) -> list[int]:
+    if isinstance(node, dict):
+        if isinstance(node.get("num_classes"), int):
+            out.append(node["num_classes"])
+        for value in node.values():
+            _counts(value, out)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _counts(value, out)
+    return out
+
+
+def class_count_of(path: Path) -> int:
+    """The number of classes of the model in a config file (see :func:`class_count`)."""
+    from mmengine.config import Config
+
+    try:
+        cfg = Config.fromfile(str(path), import_custom_modules=False).to_dict()
+    except Exception as exc:
+        raise ConfigError(f"model config '{path}' could not be read: {exc}") from None
+    count = class_count(cfg.get("model") or {})
+    if count is None:
+        raise ConfigError(f"model config '{path}' names no number of classes; pass the class names")
+    return count
+
+
+def train_pipeline_of(cfg: dict) -> list[dict] | None:
+    """The config's training pipeline: its train dataset's (through wrappers), else ``train_pipeline``."""
+    dataset = (cfg.get("train_dataloader") or {}).get("dataset")
+    while isinstance(dataset, dict):
+        if isinstance(dataset.get("pipeline"), list):
+            return copy.deepcopy(dataset["pipeline"])
+        dataset = dataset.get("dataset")
+    pipeline = cfg.get("train_pipeline")
+    return copy.deepcopy(pipeline) if isinstance(pipeline, list) else None
+
+
+def adapt_labels(pipeline: list[dict], notices: list[str], name: str) -> list[dict]:
+    """Label loading as the dataset needs it: alcore's labels are class indices, never zero-reduced."""
+    out = []
+    for step in pipeline:
+        step = dict(step)
+        if step.get("type") in ("LoadAnnotations", "mmseg.LoadAnnotations") and step.get("reduce_zero_label"):
+            step["reduce_zero_label"] = False
+            notices.append(f"{name}: reduce_zero_label off (the dataset's labels are class indices)")
+        out.append(step)
+    return out
+
+
+def _scale_down(size: Any, limit: tuple[int, int]) -> Any:
+    """A (w, h) resize target no larger than ``limit`` (w, h), keeping its aspect; else unchanged."""
+    if not (isinstance(size, (list, tuple)) and len(size) == 2 and all(isinstance(v, int) for v in size)):
+        return size
+    long_side, short_side = max(size), min(size)
+    lim_long, lim_short = max(limit), min(limit)
+    if long_side <= lim_long and short_side <= lim_short:
+        return size
+    factor = min(lim_long / long_side, lim_short / short_side)
+    return type(size)(max(1, round(v * factor)) for v in size)
+
+
+def fit_sizes(pipeline: list[dict], image_size: tuple[int, int], name: str, notices: list[str]) -> list[dict]:
+    """Resize targets written for larger images than the dataset's (w, h) scaled down to them.
+
+    A config written for 2048x1024 Cityscapes frames resizes every image to that scale (times its
+    ratio range); on smaller images that would only upsample. The ratio range, crops and every
+    other step stay as written.
+    """
+    out = []
+    for step in pipeline:
+        step = dict(step)
+        for key in ("scale", "img_scale"):
+            if key in step:
+                new = _scale_down(step[key], image_size)
+                if new != step[key]:
+                    notices.append(
+                        f"{name}: {step.get('type')} {key} {tuple(step[key])} -> {tuple(new)} "
+                        f"(the images are {image_size[0]}x{image_size[1]})"
+                    )
+                    step[key] = new
+        if isinstance(step.get("scales"), list):
+            new = [_scale_down(v, image_size) for v in step["scales"]]
+            if new != step["scales"]:
+                size = f"{image_size[0]}x{image_size[1]}"
+                notices.append(f"{name}: {step.get('type')} scales fitted to {size} images")
+                step["scales"] = new
+        out.append(step)
+    return out
 
 
 def load_user_model(
@@ -165,29 +349,75 @@ def load_user_model(
 
 
 def override_classes(model: dict, num_classes: int, ignore_index: int) -> dict:
-    """Set the number of classes and the ignore index on every head; fit the preprocessor to any size.
+    """Set the dataset's class count and ignore index where the model predicts its classes.
 
-    The preprocessor's ``size`` (the config's training crop) would pad every image up to it;
-    alcore feeds whole images, so it pads to a multiple of 32 instead. ``test_cfg`` is kept: a
-    sliding window larger than the image runs as one window over the whole image.
+    Every ``num_classes`` equal to the config's own class count (see :func:`class_count`) is
+    rewritten, wherever it sits (cascades, K-Net's kernel heads, auxiliary heads); a head for
+    another task (STDC's 2-class detail head) keeps its count. Class-weight lists of that length
+    (plus one for a no-object weight) are resized. The ignore index goes to every decode head that
+    predicts the classes. The preprocessor's ``size`` (the config's training crop) is left to
+    the model, which pads only images smaller than it (see ``UserConfig.pad_size``); here it
+    pads to a multiple of 32. ``test_cfg`` is kept: a sliding window larger than the image runs
+    as one window over the whole image.
     """
     model = copy.deepcopy(model)
-    heads = []
-    for key in ("decode_head", "auxiliary_head"):
-        value = model.get(key)
-        if isinstance(value, list):
-            heads.extend(value)
-        elif isinstance(value, dict):
-            heads.append(value)
-    for head in heads:
-        head["num_classes"] = num_classes
-        head["ignore_index"] = ignore_index
+    source = class_count(model)
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        node = {k: walk(v) for k, v in node.items()}
+        if source is not None and node.get("num_classes") == source:
+            node["num_classes"] = num_classes
+            if node.get("out_channels") == source:
+                node["out_channels"] = num_classes
+            if "ignore_index" in node or _is_decode_head(node.get("type")):
+                node["ignore_index"] = ignore_index
+        weights = node.get("class_weight")
+        if (
+            source is not None
+            and source != num_classes
+            and isinstance(weights, list)
+            and len(weights) in (source, source + 1)
+        ):
+            extra = weights[source:]
+            node["class_weight"] = [1.0] * num_classes + extra
+        return node
+
+    model = walk(model)
+    if source is None:
+        for key in ("decode_head", "auxiliary_head"):
+            value = model.get(key)
+            for head in value if isinstance(value, list) else [value]:
+                if isinstance(head, dict):
+                    head["num_classes"] = num_classes
+                    head["ignore_index"] = ignore_index
     pre = model.get("data_preprocessor")
     if isinstance(pre, dict):
         pre["seg_pad_val"] = ignore_index
         pre.pop("size", None)
         pre.setdefault("size_divisor", 32)
     return model
+
+
+def _is_decode_head(kind: Any) -> bool:
+    """Whether a registered type is an MMSeg decode head (so it takes ``ignore_index``)."""
+    if not isinstance(kind, str):
+        return False
+    from alcore_mmseg.stack import prepare_stack, scope
+
+    prepare_stack()
+    from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+    from mmseg.registry import MODELS
+
+    with scope():
+        try:
+            cls = MODELS.get(kind)
+        except Exception:
+            return False
+    return isinstance(cls, type) and issubclass(cls, BaseDecodeHead)
 
 
 def for_device(model: dict, device: str) -> dict:

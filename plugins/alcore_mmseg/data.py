@@ -87,14 +87,15 @@ def dataset_cfg(
     train: bool,
     with_labels: bool,
     augment: Sequence[dict] = (),
+    steps: Sequence[dict] | None = None,
 ) -> dict:
-    """A config dict for an ``AlcoreSegDataset`` over ``samples``."""
+    """A config dict for an ``AlcoreSegDataset`` over ``samples`` (``steps``: a pipeline of its own)."""
     return dict(
         type=DATASET_TYPE,
         files=files_of(samples, with_labels),
         metainfo=dict(classes=tuple(info.classes), palette=[list(c) for c in info.palette]),
         ignore_index=info.ignore_index,
-        pipeline=pipeline(train, with_labels, augment),
+        pipeline=list(steps) if steps is not None else pipeline(train, with_labels, augment),
         serialize_data=False,
         test_mode=not train,
     )
@@ -115,3 +116,48 @@ def loader_cfg(dataset: dict, batch_size: int, num_workers: int, train: bool, se
         dataset=dataset,
         collate_fn=dict(type="pseudo_collate"),
     )
+
+
+def image_size(sample: Sample) -> tuple[int, int]:
+    """(width, height) of a sample's image, read from its file."""
+    import cv2
+
+    image = cv2.imread(str(sample.image), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        from alcore.sdk.errors import DataError
+
+        raise DataError(f"unreadable image file {sample.image}")
+    return int(image.shape[1]), int(image.shape[0])
+
+
+def check_labels(samples: Sequence[Sample], info: DatasetInfo, checked: set[str]) -> None:
+    """Fail with one line naming the file when a label holds a value outside the dataset's classes.
+
+    Any dataset plugin's labels pass here before MMSeg trains or evaluates on them (a bad value
+    would otherwise surface as an index error deep in the loss). ``checked`` remembers the ids
+    already read, so each label is read once per run.
+    """
+    import numpy as np
+    from PIL import Image
+
+    from alcore.sdk.errors import DataError
+
+    for s in samples:
+        if s.label is None or s.id in checked:
+            continue
+        try:
+            with Image.open(s.label) as img:
+                array = np.asarray(img)
+        except OSError as exc:
+            raise DataError(f"unreadable label file {s.label}: {exc}") from None
+        if array.ndim != 2:
+            raise DataError(f"label {s.label} is not one channel of class ids")
+        values = np.unique(array)
+        bad = values[(values >= info.num_classes) & (values != info.ignore_index)]
+        if bad.size or (values < 0).any():
+            shown = ", ".join(str(int(v)) for v in bad[:5])
+            raise DataError(
+                f"label {s.label} has values {shown} outside classes 0..{info.num_classes - 1} "
+                f"and not the ignore index {info.ignore_index}"
+            )
+        checked.add(s.id)

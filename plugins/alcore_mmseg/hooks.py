@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from mmengine.hooks import Hook
@@ -28,16 +29,33 @@ class ProgressHook(Hook):
 
 
 class WarmStartHook(Hook):
-    """Load the previous cycle's weights after the Runner has initialised the model."""
+    """Load weights (the previous cycle's, or a whole-segmentor checkpoint) after the Runner's init.
+
+    With ``strict=False`` only tensors whose name and shape fit are loaded (a checkpoint trained
+    on another class count keeps everything but its classifiers); the rest are reported.
+    """
 
     priority = "VERY_HIGH"
 
-    def __init__(self, state_dict: dict) -> None:
+    def __init__(self, state_dict: dict, strict: bool = True, source: str = "") -> None:
         self.state_dict = state_dict
+        self.strict = strict
+        self.source = source
 
     def before_train(self, runner: Any) -> None:
         from mmengine.model import is_model_wrapper
 
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         target = getattr(model, "segmentor", model)
-        target.load_state_dict(self.state_dict)
+        if self.strict:
+            target.load_state_dict(self.state_dict)
+            return
+        own = target.state_dict()
+        fitting = {k: v for k, v in self.state_dict.items() if k in own and own[k].shape == v.shape}
+        target.load_state_dict(fitting, strict=False)
+        left = len(own) - len(fitting)
+        if left:
+            logging.getLogger("alcore").warning(
+                "%s: %d of %d weights loaded; %d keep their initialisation (names or shapes differ)",
+                self.source or "pretrained weights", len(fitting), len(own), left,
+            )

@@ -58,6 +58,16 @@ def _module_getattr(name: str):
     )
 
 
+def make_module() -> types.ModuleType:
+    """A fresh stand-in ``mmcv.ops`` module holding the pure-PyTorch operators."""
+    module = types.ModuleType(SHIM_NAME, "pure-PyTorch subset of mmcv.ops (mmcv-lite)")
+    module.__alcore_shim__ = True
+    module.point_sample = point_sample
+    module.sigmoid_focal_loss = _needs_full_mmcv("sigmoid_focal_loss")
+    module.__getattr__ = _module_getattr
+    return module
+
+
 def install() -> bool:
     """Install the stand-in ``mmcv.ops`` unless a full mmcv is present; returns True if installed."""
     current = sys.modules.get(SHIM_NAME)
@@ -67,11 +77,7 @@ def install() -> bool:
         return False
     import mmcv
 
-    module = types.ModuleType(SHIM_NAME, "pure-PyTorch subset of mmcv.ops (mmcv-lite)")
-    module.__alcore_shim__ = True
-    module.point_sample = point_sample
-    module.sigmoid_focal_loss = _needs_full_mmcv("sigmoid_focal_loss")
-    module.__getattr__ = _module_getattr
+    module = make_module()
     sys.modules[SHIM_NAME] = module
     mmcv.ops = module
     return True
