@@ -75,7 +75,11 @@ def commit(
 
 
 def import_labels(run_root: Path, fmt_name: str, path: Path) -> dict:
-    """Import one tool's returned labels for an open export; return a summary of what was added."""
+    """Import one tool's returned labels for an export; return a summary of what was added.
+
+    Labels this export already imported are skipped (counted in ``already``); tasks returned
+    without a label (skipped by annotators) are released back to the pool.
+    """
     fmt = import_format(fmt_name)
     run = RunDir(run_root)
     run.open()
@@ -93,24 +97,67 @@ def import_labels(run_root: Path, fmt_name: str, path: Path) -> dict:
             raise DataError(f"{where}: no finished labels found")
         prefer = EXPORT_OF.get(fmt_name, fmt_name)
         record = match_export(records, [i.key for i in incoming], state, where, prefer)
-        labels, empty = prepare(incoming, record.lookup, info, where)
+        fresh = [i for i in incoming if record.lookup(i.key)["id"] not in labeled]
+        already = len(incoming) - len(fresh)
+        released = [record.lookup(i.key)["id"] for i in fresh if i.label is None]
+        returned = [i for i in fresh if i.label is not None]
+        labels, empty = prepare(returned, record.lookup, info, where) if returned else ([], [])
         source = f"import:{fmt_name}:{Path(path).absolute()}"
-        commit(dirs, state, labels, record.cycle + 1, record.strategy, source)
-        record.imports.append(
-            {"time": now(), "source": source, "ids": [i for i, _ in labels], "empty": empty}
-        )
-        labeled = set(state.labeled_ids)
-        for other in records:
-            if other.refresh(labeled) or other is record:
-                save_export(dirs, other)
+        if labels:
+            commit(dirs, state, labels, record.cycle + 1, record.strategy, source)
+        new_release = [i for i in released if i not in record.released]
+        if labels or new_release or empty:
+            record.released = [i for i in record.released if i not in {x for x, _ in labels}] + new_release
+            record.imports.append(
+                {
+                    "time": now(),
+                    "source": source,
+                    "ids": [i for i, _ in labels],
+                    "empty": empty,
+                    "released": new_release,
+                    "already": already,
+                }
+            )
+            labeled = set(state.labeled_ids)
+            for other in records:
+                if other.refresh(labeled) or other is record:
+                    save_export(dirs, other)
         return {
             "export": record.number,
             "format": fmt_name,
             "imported": [i for i, _ in labels],
             "empty": empty,
+            "already": already,
+            "released": new_release,
+            "notes": [i.note for i in incoming if i.note],
             "status": record.status,
             "labeled": len(state.labeled),
         }
+    finally:
+        run.unlock()
+
+
+def close_export(run_root: Path, number: int) -> dict:
+    """Close an export: its samples not labeled yet go back to the pool; later imports are refused."""
+    run = RunDir(run_root)
+    run.open()
+    try:
+        dirs = AnnotationDirs(run)
+        state = PoolState.load(run.state)
+        records = {r.number: r for r in load_exports(dirs)}
+        if number not in records:
+            known = ", ".join(f"{n:03d}" for n in records) or "none"
+            raise StateError(f"{run.root} has no export {number:03d} (exports: {known})")
+        record = records[number]
+        labeled = set(state.labeled_ids)
+        if record.closed:
+            raise StateError(f"export {number:03d} was already closed {record.closed}")
+        released = [i for i in record.ids if i not in labeled and i not in record.released]
+        record.released += released
+        record.closed = now()
+        record.refresh(labeled)
+        save_export(dirs, record)
+        return {"export": number, "released": released, "labeled": sum(i in labeled for i in record.ids)}
     finally:
         run.unlock()
 

@@ -20,6 +20,12 @@ def import_labels(
         f"export {result['export']:03d}: imported {len(result['imported'])} labels "
         f"({result['status']}); {result['labeled']} labeled in all"
     )
+    if result["already"]:
+        line += f"; skipped {result['already']} already imported from this export"
+    if result["released"]:
+        line += f"; released {len(result['released'])} skipped tasks back to the pool"
     if result["empty"]:
         line += f"; skipped {len(result['empty'])} without any labeled pixel"
+    for note in result["notes"]:
+        typer.echo(f"warning: {note}", err=True)
     typer.echo(line)

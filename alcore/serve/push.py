@@ -1,0 +1,62 @@
+"""Put a batch's tasks, with their pre-annotations, into a Label Studio project and record the export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alcore.annotation import labelstudio
+from alcore.annotation.batch import read_info
+from alcore.annotation.exports import load_batch
+from alcore.annotation.layout import AnnotationDirs
+from alcore.annotation.records import ExportRecord, load_exports, now, save_export
+from alcore.pool import PoolState
+from alcore.rundir import RunDir
+from alcore.serve.lsclient import LabelStudio
+
+
+def project_url(ls: LabelStudio, project: int) -> str:
+    return f"{ls.url}/projects/{int(project)}"
+
+
+def push_batch(
+    run_root: Path, ls: LabelStudio, project: int, image_base: str, cycle: int | None = None
+) -> ExportRecord | None:
+    """Import the batch's samples the project lacks as tasks; None when there is nothing to add."""
+    run = RunDir(run_root)
+    run.open()
+    try:
+        dirs = AnnotationDirs(run)
+        batch = load_batch(dirs, cycle)
+        labeled = set(PoolState.load(run.state).labeled_ids)
+        records = load_exports(dirs)
+        target = project_url(ls, project)
+        sent = {i for r in records if r.project == target for i in r.ids}
+        items = [i for i in batch.items if i.id not in labeled and i.id not in sent]
+        if not items:
+            return None
+        info = read_info(run.root)
+        base = image_base.rstrip("/")
+        tasks = []
+        for item in items:
+            resolved = (
+                item
+                if not item.prediction
+                else type(item)(**{**item.__dict__, "prediction": str(run.root / item.prediction)})
+            )
+            url = f"{base}/{item.name}{Path(item.image).suffix}"
+            tasks.append(labelstudio.task(batch, resolved, info, url))
+        ls.import_tasks(project, tasks)
+        record = ExportRecord(
+            number=records[-1].number + 1 if records else 1,
+            cycle=batch.cycle,
+            strategy=batch.strategy,
+            format="labelstudio",
+            to=target,
+            created=now(),
+            items=[{"id": i.id, "name": i.name, "image": i.image} for i in items],
+            project=target,
+        )
+        save_export(dirs, record)
+        return record
+    finally:
+        run.unlock()
