@@ -16,7 +16,7 @@ from alcore.annotation.batch import Incoming, read_info
 from alcore.annotation.formats import import_format
 from alcore.annotation.layout import AnnotationDirs, file_name
 from alcore.annotation.masks import check_label, image_size
-from alcore.annotation.records import load_exports, match_export, now, save_export
+from alcore.annotation.records import ExportRecord, load_exports, match_export, now, save_export
 from alcore.dataset import DatasetInfo, Sample
 from alcore.errors import DataError, StateError
 from alcore.loop import write_png
@@ -96,45 +96,74 @@ def import_labels(run_root: Path, fmt_name: str, path: Path) -> dict:
         if not incoming:
             raise DataError(f"{where}: no finished labels found")
         prefer = EXPORT_OF.get(fmt_name, fmt_name)
-        record = match_export(records, [i.key for i in incoming], state, where, prefer)
-        fresh = [i for i in incoming if record.lookup(i.key)["id"] not in labeled]
-        already = len(incoming) - len(fresh)
-        released = [record.lookup(i.key)["id"] for i in fresh if i.label is None]
-        returned = [i for i in fresh if i.label is not None]
-        labels, empty = prepare(returned, record.lookup, info, where) if returned else ([], [])
+        only = match_many(records, incoming, state, where, prefer) if len(incoming) > 1 else None
+        groups: dict[int, list[Incoming]] = {}
+        for inc in incoming:
+            record = only or match_export(records, [inc.key], state, where, prefer)
+            groups.setdefault(record.number, []).append(inc)
         source = f"import:{fmt_name}:{Path(path).absolute()}"
-        if labels:
-            commit(dirs, state, labels, record.cycle + 1, record.strategy, source)
-        new_release = [i for i in released if i not in record.released]
-        if labels or new_release or empty:
-            record.released = [i for i in record.released if i not in {x for x, _ in labels}] + new_release
-            record.imports.append(
-                {
-                    "time": now(),
-                    "source": source,
-                    "ids": [i for i, _ in labels],
-                    "empty": empty,
-                    "released": new_release,
-                    "already": already,
-                }
-            )
-            labeled = set(state.labeled_ids)
-            for other in records:
-                if other.refresh(labeled) or other is record:
-                    save_export(dirs, other)
+        summary: dict = {"imported": [], "empty": [], "already": 0, "released": [], "exports": []}
+        by_number = {r.number: r for r in records}
+        plans = {n: plan(by_number[n], group, labeled, info, where) for n, group in groups.items()}
+        for number, done in plans.items():
+            take(dirs, state, by_number[number], done, source)
+            summary["imported"] += [i for i, _ in done["labels"]]
+            for key in ("empty", "released"):
+                summary[key] += done[key]
+            summary["already"] += done["already"]
+            summary["exports"].append(number)
+        now_labeled = set(state.labeled_ids)
+        for other in records:
+            if other.refresh(now_labeled):
+                save_export(dirs, other)
+        first = by_number[summary["exports"][0]]
         return {
-            "export": record.number,
+            **summary,
+            "export": first.number,
             "format": fmt_name,
-            "imported": [i for i, _ in labels],
-            "empty": empty,
-            "already": already,
-            "released": new_release,
             "notes": [i.note for i in incoming if i.note],
-            "status": record.status,
+            "status": first.status,
             "labeled": len(state.labeled),
         }
     finally:
         run.unlock()
+
+
+def plan(
+    record: ExportRecord, group: Sequence[Incoming], labeled: set[str], info: DatasetInfo, where: str
+) -> dict:
+    """One export's share of an import, checked: new labels, skipped tasks to release, repeats."""
+    fresh = [i for i in group if record.lookup(i.key)["id"] not in labeled]
+    released = [record.lookup(i.key)["id"] for i in fresh if i.label is None]
+    returned = [i for i in fresh if i.label is not None]
+    labels, empty = prepare(returned, record.lookup, info, where) if returned else ([], [])
+    new_release = [i for i in released if i not in record.released]
+    return {"labels": labels, "empty": empty, "released": new_release, "already": len(group) - len(fresh)}
+
+
+def take(dirs: AnnotationDirs, state: PoolState, record: ExportRecord, done: dict, source: str) -> None:
+    """Commit one export's checked share: label PNGs and state first, then the export record."""
+    ids = [i for i, _ in done["labels"]]
+    if ids:
+        commit(dirs, state, done["labels"], record.cycle + 1, record.strategy, source)
+    if ids or done["released"] or done["empty"]:
+        record.released = [i for i in record.released if i not in set(ids)] + done["released"]
+        entry = {"time": now(), "source": source, "ids": ids, "empty": done["empty"]}
+        record.imports.append({**entry, "released": done["released"], "already": done["already"]})
+        record.refresh(set(state.labeled_ids))
+        save_export(dirs, record)
+
+
+def match_many(
+    records: Sequence[ExportRecord], incoming: Sequence[Incoming], state: PoolState, where: str, prefer: str
+) -> ExportRecord | None:
+    """The one export that asked for every returned label, or None when they span several."""
+    try:
+        return match_export(records, [i.key for i in incoming], state, where, prefer)
+    except StateError as exc:
+        if "span several" in str(exc):
+            return None
+        raise
 
 
 def close_export(run_root: Path, number: int) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from alcore.annotation import labelstudio
@@ -9,6 +10,8 @@ from alcore.annotation.batch import read_info
 from alcore.annotation.exports import load_batch
 from alcore.annotation.layout import AnnotationDirs
 from alcore.annotation.records import ExportRecord, load_exports, now, save_export
+from alcore.atomic import write_json
+from alcore.errors import StateError
 from alcore.pool import PoolState
 from alcore.rundir import RunDir
 from alcore.serve.lsclient import LabelStudio
@@ -16,6 +19,11 @@ from alcore.serve.lsclient import LabelStudio
 
 def project_url(ls: LabelStudio, project: int) -> str:
     return f"{ls.url}/projects/{int(project)}"
+
+
+def same_project(recorded: str | None, project: int) -> bool:
+    """Whether an export record went to ``project`` (the host may be spelled differently)."""
+    return bool(recorded) and recorded.rstrip("/").endswith(f"/projects/{int(project)}")
 
 
 def push_batch(
@@ -30,7 +38,7 @@ def push_batch(
         labeled = set(PoolState.load(run.state).labeled_ids)
         records = load_exports(dirs)
         target = project_url(ls, project)
-        sent = {i for r in records if r.project == target for i in r.ids}
+        sent = {i for r in records if same_project(r.project, project) for i in r.ids}
         items = [i for i in batch.items if i.id not in labeled and i.id not in sent]
         if not items:
             return None
@@ -60,3 +68,35 @@ def push_batch(
         return record
     finally:
         run.unlock()
+
+
+def push_export(run_root: Path, number: int, ls: LabelStudio, project: int | None, title: str) -> int:
+    """Upload a ``labelstudio`` export's tasks into a project (created when ``project`` is None)."""
+    run = RunDir(run_root)
+    run.open()
+    try:
+        dirs = AnnotationDirs(run)
+        record = next((r for r in load_exports(dirs) if r.number == number), None)
+        if record is None or record.format != "labelstudio" or not Path(record.to).is_dir():
+            raise StateError(f"export {number:03d} of {run.root} is not a Label Studio export folder")
+        config = (Path(record.to) / "labeling_config.xml").read_text()
+        if project is None:
+            project = int(ls.create_project(title, config)["id"])
+        else:
+            ls.set_label_config(project, config)
+        tasks = json.loads((Path(record.to) / "tasks.json").read_text())
+        ls.import_tasks(project, tasks)
+        record.project = project_url(ls, project)
+        save_export(dirs, record)
+        return project
+    finally:
+        run.unlock()
+
+
+def pull_export(run_root: Path, ls: LabelStudio, project: int) -> Path:
+    """Save a project's JSON export inside the run (the import's provenance) and return its path."""
+    tasks = ls.export_json(project)
+    stamp = now().replace(":", "").replace("+0000", "Z")
+    path = Path(run_root) / "exports" / "pulled" / f"project-{int(project)}-{stamp}.json"
+    write_json(path, tasks)
+    return path

@@ -85,7 +85,12 @@ def fold(run_root: Path) -> dict:
         for export in load_exports(dirs):
             gone = [i for i in released if i in export.ids and i not in export.released]
             export.released += gone
-            if export.refresh(now_labeled) or gone:
+            mine = [i for i in added if i in export.ids]
+            if mine:
+                export.imports.append(
+                    {"time": now(), "source": f"{SOURCE}:webhook", "ids": mine, "empty": []}
+                )
+            if export.refresh(now_labeled) or gone or mine:
                 save_export(dirs, export)
         return {"added": added, "updated": updated, "removed": removed, "released": released, "notes": notes}
     finally:

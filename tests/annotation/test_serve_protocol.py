@@ -93,7 +93,9 @@ def test_health_setup_and_predict_serve_the_batch_predictions_in_pick_order(run:
     c = client(run)
     batch = run["batch"]
     assert c.get("/health").json() == {"status": "UP", "model_class": "alcore", "model_version": batch.model}
-    answer = c.post("/setup", json={"project": "7.1700000000", "schema": "<View><BrushLabels/></View>"}, headers=AUTH)
+    answer = c.post(
+        "/setup", json={"project": "7.1700000000", "schema": "<View><BrushLabels/></View>"}, headers=AUTH
+    )
     assert answer.status_code == 200 and answer.json() == {"model_version": batch.model}
     tasks = [{"id": n, "data": {"alcore_id": i.id}} for n, i in enumerate(reversed(batch.items))]
     tasks.append({"id": 99, "data": {"image": "/data/upload/1/nobody.png"}})
@@ -164,13 +166,18 @@ def test_webhook_keeps_updates_deletions_and_the_fold_writes_them_with_provenanc
         annotation_event(run, a, 11, wrong, "2026-01-01T10:00:00Z"),
         annotation_event(run, a, 12, ta, "2026-01-01T11:00:00Z"),
         annotation_event(run, b, 13, tb),
-        {**annotation_event(run, skipped, 14, tb), "annotation": {"id": 14, "was_cancelled": True, "result": []}},
+        {
+            **annotation_event(run, skipped, 14, tb),
+            "annotation": {"id": 14, "was_cancelled": True, "result": []},
+        },
     ):
         assert c.post("/webhook", json=event, headers=AUTH).status_code == 201
     older = annotation_event(run, b, 13, np.ones_like(tb), "2025-01-01T00:00:00Z")
     assert c.post("/webhook", json=older, headers=AUTH).json()["stored"][0]["stored"] is False
     record = json.loads((run["root"] / "serve/annotations/13.json").read_text())
-    assert record["sample"] == b and record["task"] == 113 and record["completed_by"] == 1 and record["received"]
+    assert (
+        record["sample"] == b and record["task"] == 113 and record["completed_by"] == 1 and record["received"]
+    )
 
     summary = worker.fold(run["root"])
     assert sorted(summary["added"]) == sorted([a, b]) and summary["released"] == [skipped]
@@ -181,7 +188,9 @@ def test_webhook_keeps_updates_deletions_and_the_fold_writes_them_with_provenanc
     assert np.array_equal(np.asarray(Image.open(run["root"] / f"labels/{a}.png")), ta)
 
     # a deletion takes the label back out of the run at the next fold
-    gone = c.post("/webhook", json={"action": "ANNOTATIONS_DELETED", "annotations": [{"id": 13}]}, headers=AUTH)
+    gone = c.post(
+        "/webhook", json={"action": "ANNOTATIONS_DELETED", "annotations": [{"id": 13}]}, headers=AUTH
+    )
     assert gone.json() == {"deleted": [13]}
     assert worker.fold(run["root"])["removed"] == [b]
     state = json.loads((run["root"] / "state.json").read_text())
