@@ -42,7 +42,7 @@ def export(
         ls = LabelStudio(ls_url, ls_token or "")
         pid = push_export(run, record.number, ls, project, f"alcore {Path(run).name} cycle {record.cycle}")
         typer.echo(f"uploaded {len(record.items)} tasks to {ls.url}/projects/{pid}")
-    if fmt == "labelstudio" and "image_url" not in options:
+    if fmt == "labelstudio" and "image_url" not in options and not ls_url:
         from alcore.annotation.labelstudio import serving_steps
 
         typer.echo("for Label Studio to show the images:", err=True)

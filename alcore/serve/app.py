@@ -66,7 +66,7 @@ class Service:
 
     def push(self) -> None:
         if self.ls is not None and self.project is not None:
-            record = push_batch(self.run, self.ls, self.project, f"{self.public_url}/images")
+            record = push_batch(self.run, self.ls, self.project)
             if record is not None:
                 log.info("pushed %d tasks of cycle %d", len(record.items), record.cycle)
 

@@ -1,12 +1,14 @@
 """The few Label Studio REST calls alcore needs: projects, task import, JSON export, ML backends, webhooks.
 
-A small client over ``httpx`` rather than label-studio-sdk: the SDK pulls pandas, OpenCV, NLTK and a
-code generator into every install for these eight calls. Errors become one-line ``StateError``s
-naming the URL and Label Studio's answer.
+Images are uploaded into Label Studio itself, so its pages show them from their own origin with no
+storage to set up. A small client over ``httpx`` rather than label-studio-sdk: the SDK pulls
+pandas, OpenCV, NLTK and a code generator into every install for these few calls. Errors become
+one-line ``StateError``s naming the URL and Label Studio's answer.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,15 +25,26 @@ class LabelStudio:
         if not token:
             raise ConfigError("a Label Studio access token is needed (Account & Settings > Access Token)")
         self.url = url.rstrip("/")
-        scheme = "Bearer" if token.count(".") == 2 else "Token"
-        self._http = httpx.Client(
-            base_url=self.url, headers={"Authorization": f"{scheme} {token}"}, timeout=timeout
-        )
+        self._http = httpx.Client(base_url=self.url, timeout=timeout)
+        self._refresh = token if token.count(".") == 2 else None
+        self._http.headers["Authorization"] = self._access() if self._refresh else f"Token {token}"
+
+    def _access(self) -> str:
+        """A short-lived access header from a personal access token (a JWT refresh token)."""
+        answer = self._http.post("/api/token/refresh", json={"refresh": self._refresh})
+        if answer.status_code >= 400:
+            raise StateError(
+                f"Label Studio at {self.url} refused the personal access token ({answer.status_code})"
+            )
+        return f"Bearer {answer.json()['access']}"
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """One request; the decoded JSON answer, or a one-line error."""
         try:
             resp = self._http.request(method, path, **kwargs)
+            if resp.status_code == 401 and self._refresh:
+                self._http.headers["Authorization"] = self._access()
+                resp = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
             raise StateError(f"Label Studio at {self.url} did not answer {method} {path}: {exc}") from None
         if resp.status_code >= 400:
@@ -52,6 +65,38 @@ class LabelStudio:
         """Create tasks (with their predictions) in a project; the number Label Studio created."""
         answer = self.call("POST", f"/api/projects/{int(project)}/import", json=tasks)
         return int((answer or {}).get("task_count", len(tasks)))
+
+    def upload_images(self, project: int, images: dict[str, Path], chunk: int = 16) -> dict[str, str]:
+        """Store image files in Label Studio itself (no tasks yet); ``file name -> task image URL``."""
+        urls: dict[str, str] = {}
+        names = list(images)
+        for start in range(0, len(names), chunk):
+            part = names[start : start + chunk]
+            handles = [open(images[n], "rb") for n in part]  # noqa: SIM115
+            try:
+                files = [
+                    (f"file{i}", (n, fh, "application/octet-stream"))
+                    for i, (n, fh) in enumerate(zip(part, handles))
+                ]
+                answer = self.call(
+                    "POST",
+                    f"/api/projects/{int(project)}/import",
+                    params={"commit_to_project": "false"},
+                    files=files,
+                )
+            finally:
+                for fh in handles:
+                    fh.close()
+            ids = answer.get("file_upload_ids") or []
+            stored = self.call("GET", f"/api/projects/{int(project)}/file-uploads", params={"ids": str(ids)})
+            for entry in stored:
+                name = next((n for n in part if str(entry["file"]).endswith(f"-{n}")), None)
+                if name is not None:
+                    urls[name] = f"/data/{entry['file']}"
+        missing = [n for n in names if n not in urls]
+        if missing:
+            raise StateError(f"Label Studio at {self.url} did not keep the uploaded image {missing[0]}")
+        return urls
 
     def export_json(self, project: int) -> list[dict]:
         """Every task of a project with its annotations, as the JSON export holds them."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -27,9 +28,9 @@ def same_project(recorded: str | None, project: int) -> bool:
 
 
 def push_batch(
-    run_root: Path, ls: LabelStudio, project: int, image_base: str, cycle: int | None = None
+    run_root: Path, ls: LabelStudio, project: int, cycle: int | None = None
 ) -> ExportRecord | None:
-    """Import the batch's samples the project lacks as tasks; None when there is nothing to add."""
+    """Import the batch's samples the project lacks as tasks, images uploaded; None when none is left."""
     run = RunDir(run_root)
     run.open()
     try:
@@ -43,16 +44,13 @@ def push_batch(
         if not items:
             return None
         info = read_info(run.root)
-        base = image_base.rstrip("/")
+        files = {item.id: f"{item.name}{Path(item.image).suffix}" for item in items}
+        urls = ls.upload_images(project, {files[item.id]: Path(item.image) for item in items})
         tasks = []
         for item in items:
-            resolved = (
-                item
-                if not item.prediction
-                else type(item)(**{**item.__dict__, "prediction": str(run.root / item.prediction)})
-            )
-            url = f"{base}/{item.name}{Path(item.image).suffix}"
-            tasks.append(labelstudio.task(batch, resolved, info, url))
+            pred = str(run.root / item.prediction) if item.prediction else None
+            resolved = dataclasses.replace(item, prediction=pred)
+            tasks.append(labelstudio.task(batch, resolved, info, urls[files[item.id]]))
         ls.import_tasks(project, tasks)
         record = ExportRecord(
             number=records[-1].number + 1 if records else 1,
@@ -85,6 +83,12 @@ def push_export(run_root: Path, number: int, ls: LabelStudio, project: int | Non
         else:
             ls.set_label_config(project, config)
         tasks = json.loads((Path(record.to) / "tasks.json").read_text())
+        folder = Path(record.to) / "images"
+        if folder.is_dir():
+            urls = ls.upload_images(project, {p.name: p for p in sorted(folder.iterdir())})
+            for task in tasks:
+                name = str(task["data"]["image"]).rsplit("/", 1)[-1]
+                task["data"]["image"] = urls.get(name, task["data"]["image"])
         ls.import_tasks(project, tasks)
         record.project = project_url(ls, project)
         save_export(dirs, record)

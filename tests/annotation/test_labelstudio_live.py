@@ -94,10 +94,10 @@ def test_live_loop_with_a_real_label_studio(tmp_path: Path) -> None:
         )
         try:
             wait_for("alcore serve", lambda: _up(serve_url), timeout=120)
-            # push: a new project with alcore's labeling config and the batch as tasks
+            # push: a new project with alcore's labeling config, the images uploaded, the batch as tasks
             out = cli("export", str(run), "--format", "labelstudio", "--to", str(tmp_path / "ls1"),
-                      "--opt", f"image_url={serve_url}/images", "--ls-url", studio["url"],
-                      "--ls-token", studio["token"], env=env)  # fmt: skip
+                      "--ls-url", studio["url"], "--ls-token", studio["token"], env=env)  # fmt: skip
+            assert "LOCAL_FILES" not in out
             project = int(out.split(f"{studio['url']}/projects/")[1].split()[0])
             backend = ls.connect_backend(project, serve_url, token=SERVE_TOKEN)
             assert backend["state"] == "CO", backend
@@ -112,6 +112,7 @@ def test_live_loop_with_a_real_label_studio(tmp_path: Path) -> None:
 
             # the predictions Label Studio shows are alcore's, best task (lowest score) first
             tasks = project_tasks(ls, project)
+            ls_auth = {"Authorization": f"Token {studio['token']}"}
             items = {i["id"]: i for i in first["items"]}
             assert sorted(t["data"]["alcore_id"] for t in tasks) == sorted(items)
             for task in tasks:
@@ -120,7 +121,9 @@ def test_live_loop_with_a_real_label_studio(tmp_path: Path) -> None:
                 (shown,) = task["predictions"]
                 assert shown["model_version"] == first["model"]
                 assert np.array_equal(painted(shown, pred.shape), pred)
-                image = httpx.get(task["data"]["image"])
+                # Label Studio serves the image itself: no storage was set up
+                assert task["data"]["image"].startswith("/data/upload/")
+                image = httpx.get(studio["url"] + task["data"]["image"], headers=ls_auth)
                 assert image.status_code == 200 and image.content == Path(item["image"]).read_bytes()
             by_score = sorted(tasks, key=lambda t: t["predictions"][0]["score"])
             assert [items[t["data"]["alcore_id"]]["rank"] for t in by_score] == [0, 1, 2, 3]
@@ -174,12 +177,14 @@ def test_live_loop_with_a_real_label_studio(tmp_path: Path) -> None:
             new = [t for t in tasks if t["data"]["alcore_id"] in {i["id"] for i in second["items"]}]
             assert len(new) == 4
             assert all(t["predictions"][0]["model_version"] == second["model"] for t in new)
+            assert all(t["data"]["image"].startswith("/data/upload/") for t in new)
             assert httpx.get(f"{serve_url}/health").json()["model_version"] == second["model"]
 
-            # pull: the project's export imports what is new and skips what the webhook brought
+            # pull (with a personal access token): what is new comes in, what the webhook brought is skipped
             annotate(ls, new[0], truth)
+            personal = ls.call("POST", "/api/token/")["token"]
             out = cli("import", str(run), "--format", "labelstudio", "--ls-url", studio["url"],
-                      "--ls-token", studio["token"], "--project", str(project), env=env)  # fmt: skip
+                      "--ls-token", personal, "--project", str(project), env=env)  # fmt: skip
             assert "imported 1 labels" in out and "skipped 2 already imported" in out, out
         finally:
             server.terminate()
