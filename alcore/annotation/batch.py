@@ -51,11 +51,16 @@ class Batch:
 
 @dataclass
 class Incoming:
-    """One returned label: the file name or id it was returned under, its class map, its file."""
+    """One returned label: the file name or id it was returned under, its class map, its file.
+
+    ``label`` is None for a task the annotators skipped (it goes back to the pool); ``note`` says
+    which of several annotations was taken.
+    """
 
     key: str
-    label: np.ndarray
+    label: np.ndarray | None
     file: str
+    note: str = ""
 
 
 def read_info(run_root: Path) -> DatasetInfo:

@@ -6,13 +6,16 @@ The bundle (CVAT's documented layout, the Pascal VOC segmentation layout plus ``
     ImageSets/Segmentation/default.txt image names without extension
     JPEGImages/<name>.<ext>            the images: create the CVAT task from these
     SegmentationClass/<name>.png       pre-annotations as colour masks (after a model exists)
-    annotations.zip                    the three entries above, for "Upload annotations"
+    SegmentationObject/<name>.png      the same regions as instances (one per class present)
+    annotations.zip                    the entries above, for "Upload annotations"
     labels.json                        the task's labels for CVAT's raw label editor
 
 Importing reads CVAT's export (a zip or its unpacked folder): each ``SegmentationClass`` mask's
 colours are mapped to classes through the export's ``labelmap.txt`` (the dataset's palette if it
 has none). Black, or the label named ``background`` when the dataset has no such class, means
-"not labeled" and becomes the ignore index; any other colour missing from the map is an error.
+"not labeled" and becomes the ignore index; any other colour missing from the map is an error. A
+label the dataset lacks is accepted while no mask uses its colour (CVAT projects often carry
+spare labels); a mask that uses it is an error naming the label.
 """
 
 from __future__ import annotations
@@ -36,6 +39,27 @@ OPTIONS: dict[str, str] = {}
 BACKGROUND = "background"
 UNLABELED: Colour = (0, 0, 0)
 MASKS = "SegmentationClass"
+OBJECTS = "SegmentationObject"
+
+
+def voc_colour(index: int) -> Colour:
+    """The Pascal VOC palette colour of an instance index (the bit-interleaved colour map)."""
+    r = g = b = 0
+    for shift in range(8):
+        r |= ((index >> 0) & 1) << (7 - shift)
+        g |= ((index >> 1) & 1) << (7 - shift)
+        b |= ((index >> 2) & 1) << (7 - shift)
+        index >>= 3
+    return (r, g, b)
+
+
+def object_mask(classmap: np.ndarray, num_classes: int) -> np.ndarray:
+    """An instance mask of a class map: each class present is one instance in VOC colours."""
+    out = np.zeros(classmap.shape + (3,), dtype=np.uint8)
+    present = [int(v) for v in np.unique(classmap) if v < num_classes]
+    for n, value in enumerate(present, start=1):
+        out[classmap == value] = voc_colour(n)
+    return out
 
 
 def labelmap_text(info: DatasetInfo) -> str:
@@ -75,15 +99,19 @@ def export(batch: Batch, info: DatasetInfo, to: Path, options: dict[str, str]) -
     if not predicted:
         return
     (to / MASKS).mkdir()
+    (to / OBJECTS).mkdir()
     for item in predicted:
         classmap = np.asarray(Image.open(item.prediction))
         mask = classes_to_colours(classmap, info.palette, info.ignore_index, UNLABELED)
         Image.fromarray(mask, "RGB").save(to / MASKS / f"{item.name}.png")
+        objects = object_mask(classmap, info.num_classes)
+        Image.fromarray(objects, "RGB").save(to / OBJECTS / f"{item.name}.png")
     with zipfile.ZipFile(to / "annotations.zip", "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("labelmap.txt", labelmap)
         zf.writestr("ImageSets/Segmentation/default.txt", "".join(f"{i.name}\n" for i in predicted))
         for item in predicted:
             zf.write(to / MASKS / f"{item.name}.png", f"{MASKS}/{item.name}.png")
+            zf.write(to / OBJECTS / f"{item.name}.png", f"{OBJECTS}/{item.name}.png")
 
 
 def _entries(path: Path) -> tuple[list[str], Callable[[str], bytes]]:
@@ -113,9 +141,13 @@ def parse_labelmap(text: str, where: str) -> dict[str, Colour]:
     return out
 
 
-def colour_table(labelmap: dict[str, Colour] | None, info: DatasetInfo, where: str) -> dict[Colour, int]:
-    """``colour -> class id`` (the ignore index for unlabeled colours) for one export."""
+def colour_table(
+    labelmap: dict[str, Colour] | None, info: DatasetInfo, where: str
+) -> tuple[dict[Colour, int], dict[Colour, str]]:
+    """``colour -> class id`` (the ignore index for unlabeled colours), and the colours of labels
+    the dataset lacks (``colour -> label``), for one export."""
     table: dict[Colour, int] = {UNLABELED: info.ignore_index}
+    spare: dict[Colour, str] = {}
     if labelmap is None:
         labelmap = {c: tuple(info.palette[i]) for i, c in enumerate(info.classes)}
     for name, colour in labelmap.items():
@@ -124,13 +156,22 @@ def colour_table(labelmap: dict[str, Colour] | None, info: DatasetInfo, where: s
         elif name == BACKGROUND:
             value = info.ignore_index
         else:
-            raise DataError(
-                f"{where}: label '{name}' is not a class of this dataset (classes: {', '.join(info.classes)})"
-            )
+            spare[colour] = name
+            continue
         if colour in table and colour != UNLABELED and table[colour] != value:
             raise DataError(f"{where}: colour {colour} is given to two labels")
         table[colour] = value
-    return table
+    return table, {c: n for c, n in spare.items() if c not in table}
+
+
+def check_spare(rgb: np.ndarray, spare: dict[Colour, str], info: DatasetInfo, where: str) -> None:
+    """Fail when a mask paints with the colour of a label the dataset lacks."""
+    for colour, name in spare.items():
+        if (rgb == np.array(colour, dtype=rgb.dtype)).all(axis=-1).any():
+            raise DataError(
+                f"{where}: label '{name}' {colour} is used but is not a class of this dataset "
+                f"(classes: {', '.join(info.classes)})"
+            )
 
 
 def read(path: Path, info: DatasetInfo) -> list[Incoming]:
@@ -148,10 +189,11 @@ def read(path: Path, info: DatasetInfo) -> list[Incoming]:
     labelmap = (
         parse_labelmap(load(lm_name).decode("utf-8"), f"{path}:{lm_name}") if lm_name in names else None
     )
-    table = colour_table(labelmap, info, f"{path}:{lm_name}")
+    table, spare = colour_table(labelmap, info, f"{path}:{lm_name}")
     out = []
     for member in masks:
         where = f"{path}:{member}"
         rgb = read_colour_mask(io.BytesIO(load(member)), where)
+        check_spare(rgb, spare, info, where)
         out.append(Incoming(PurePosixPath(member).stem, colours_to_classes(rgb, table, where), where))
     return out

@@ -62,9 +62,10 @@ def export_batch(
         check_target(to)
         info = read_info(run.root)
         to.parent.mkdir(parents=True, exist_ok=True)
-        tmp = to.parent / f".{to.name}.tmp-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
+        work = to.parent / f".{to.name}.tmp-{os.getpid()}"
+        shutil.rmtree(work, ignore_errors=True)
+        tmp = work / to.name
+        tmp.mkdir(parents=True)
         try:
             resolved = [
                 dataclasses.replace(i, prediction=str(run.root / i.prediction) if i.prediction else None)
@@ -73,7 +74,7 @@ def export_batch(
             fmt.write(dataclasses.replace(batch, items=resolved), info, tmp, options)
             os.replace(tmp, to)
         finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(work, ignore_errors=True)
         records = load_exports(dirs)
         record = ExportRecord(
             number=records[-1].number + 1 if records else 1,

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from alcore.annotation import cvat, labelstudio, manifest, pngdir
+from alcore.annotation import cvat, labelstudio, labelstudio_read, manifest, pngdir
 from alcore.annotation.batch import Batch, Incoming
 from alcore.sdk.dataset import DatasetInfo
 from alcore.sdk.errors import ConfigError, UnknownNameError
@@ -55,7 +55,9 @@ EXPORTS: dict[str, ExportFormat] = {
 IMPORTS: dict[str, ImportFormat] = {
     "png": ImportFormat("png", pngdir.read, "folder of <name>.png class-id labels"),
     "cvat": ImportFormat("cvat", cvat.read, "CVAT Segmentation mask 1.1 export (zip or folder)"),
-    "labelstudio": ImportFormat("labelstudio", labelstudio.read, "Label Studio JSON export with brush RLE"),
+    "labelstudio": ImportFormat(
+        "labelstudio", labelstudio_read.read, "Label Studio JSON or JSON_MIN export with brush RLE"
+    ),
 }
 
 

@@ -3,11 +3,13 @@
 The export holds ``tasks.json`` (one task per image: ``data.image`` is a URL, ``data.alcore_id`` the
 sample id, ``predictions`` one ``brushlabels`` result per class in Label Studio's RLE),
 ``labeling_config.xml`` (an ``Image`` plus ``BrushLabels`` with the dataset's classes and colours)
-and ``images/``. With the default ``url_prefix`` Label Studio serves the images from local
-storage when ``LOCAL_FILES_DOCUMENT_ROOT`` is the export folder.
+and ``images/``. Image URLs name the export folder (``?d=<folder>/images/<file>``), so one Label
+Studio whose ``LOCAL_FILES_DOCUMENT_ROOT`` is the folder's parent serves every export made there;
+``image_url`` replaces the prefix (e.g. an ``alcore serve`` address).
 
-On import each task's newest non-cancelled annotation is read; its brush layers are painted in
-order (a later layer wins), and pixels no brush covers become the ignore index.
+A prediction's ``score`` is in [0, 1] and grows with the pick rank: Label Studio's uncertainty
+sampling serves low scores first, so the batch's most informative sample comes first.
+Reading the export (``read`` in ``labelstudio_read``) lives beside it.
 """
 
 from __future__ import annotations
@@ -21,13 +23,55 @@ import numpy as np
 from PIL import Image
 
 from alcore.annotation import rle
-from alcore.annotation.batch import Batch, Incoming
+from alcore.annotation.batch import Batch, BatchItem
 from alcore.sdk.dataset import DatasetInfo
-from alcore.sdk.errors import DataError
 
-OPTIONS = {"url_prefix": "prefix of image URLs in tasks.json (default /data/local-files/?d=)"}
+OPTIONS = {
+    "url_prefix": "prefix of image URLs, before <folder>/images/<file> (default /data/local-files/?d=)",
+    "image_url": "base URL of the images instead (tasks get <image_url>/<file>), e.g. alcore serve's",
+}
 FROM_NAME, TO_NAME = "tag", "image"
 DEFAULT_PREFIX = "/data/local-files/?d="
+
+
+def task_score(rank: int, size: int) -> float:
+    """A prediction score in [0, 1] that Label Studio's low-first order turns into pick order."""
+    return round((rank + 1) / (size + 1), 6)
+
+
+def model_version(batch: Batch) -> str:
+    """The version Label Studio shows for a batch's predictions: its checkpoint fingerprint."""
+    return batch.model or f"alcore-cycle-{batch.cycle:03d}-random"
+
+
+def prediction(batch: Batch, item: BatchItem, info: DatasetInfo) -> dict | None:
+    """One task's pre-annotation (its prediction PNG as brushes), or None when there is none."""
+    if not item.prediction:
+        return None
+    return {
+        "model_version": model_version(batch),
+        "score": task_score(item.rank, len(batch.items)),
+        "result": brush_results(np.asarray(Image.open(item.prediction)), info, "prediction"),
+    }
+
+
+def task(batch: Batch, item: BatchItem, info: DatasetInfo, image: str) -> dict:
+    """One Label Studio task: the image URL, the sample's identity and ranks, its prediction."""
+    out: dict = {
+        "data": {
+            "image": image,
+            "alcore_id": item.id,
+            "cycle": batch.cycle,
+            "group": item.group,
+            "frame": item.frame,
+            "rank": item.rank,
+            **{f"score_{k}": v for k, v in item.scores.items()},
+        }
+    }
+    pred = prediction(batch, item, info)
+    if pred is not None:
+        out["predictions"] = [pred]
+    return out
 
 
 def labeling_config(info: DatasetInfo) -> str:
@@ -69,94 +113,33 @@ def brush_results(classmap: np.ndarray, info: DatasetInfo, origin: str) -> list[
     return out
 
 
+def image_urls(batch: Batch, to: Path, options: dict[str, str]) -> dict[str, str]:
+    """Each item's image URL in the tasks of an export written to ``to``."""
+    files = {item.id: f"{item.name}{Path(item.image).suffix}" for item in batch.items}
+    if options.get("image_url"):
+        base = options["image_url"].rstrip("/")
+        return {i: f"{base}/{f}" for i, f in files.items()}
+    prefix = options.get("url_prefix", DEFAULT_PREFIX)
+    return {i: f"{prefix}{to.name}/images/{f}" for i, f in files.items()}
+
+
 def export(batch: Batch, info: DatasetInfo, to: Path, options: dict[str, str]) -> None:
     """Write tasks.json, labeling_config.xml and images/ into ``to``."""
-    prefix = options.get("url_prefix", DEFAULT_PREFIX)
     (to / "images").mkdir()
+    urls = image_urls(batch, to, options)
     tasks = []
     for item in batch.items:
-        file = f"{item.name}{Path(item.image).suffix}"
-        shutil.copyfile(item.image, to / "images" / file)
-        task: dict = {
-            "data": {
-                "image": f"{prefix}images/{file}",
-                "alcore_id": item.id,
-                "group": item.group,
-                "frame": item.frame,
-                "rank": item.rank,
-            }
-        }
-        if item.prediction:
-            prediction = {
-                "model_version": f"alcore-cycle-{batch.cycle:03d}",
-                "result": brush_results(np.asarray(Image.open(item.prediction)), info, "prediction"),
-            }
-            if item.scores:
-                prediction["score"] = float(next(iter(item.scores.values())))
-            task["predictions"] = [prediction]
-        tasks.append(task)
+        shutil.copyfile(item.image, to / "images" / f"{item.name}{Path(item.image).suffix}")
+        tasks.append(task(batch, item, info, urls[item.id]))
     (to / "tasks.json").write_text(json.dumps(tasks) + "\n")
     (to / "labeling_config.xml").write_text(labeling_config(info))
 
 
-def _key(task: dict, where: str) -> str:
-    data = task.get("data") or {}
-    if data.get("alcore_id"):
-        return str(data["alcore_id"])
-    url = str(data.get("image") or "")
-    if not url:
-        raise DataError(f"{where}: task has neither data.alcore_id nor data.image")
-    return Path(url.split("?d=")[-1].rsplit("/", 1)[-1]).stem
-
-
-def _classmap(results: list[dict], info: DatasetInfo, where: str) -> np.ndarray | None:
-    """Paint a task's brush layers into one class map (None when it has no brush result)."""
-    out = None
-    for r in results:
-        kind = str(r.get("type", "")).lower()
-        if kind != "brushlabels":
-            if kind.endswith("labels"):
-                raise DataError(f"{where}: result type '{r.get('type')}' is not supported; use BrushLabels")
-            continue
-        value = r.get("value", r)
-        if value.get("format", "rle") != "rle" or "rle" not in value:
-            raise DataError(f"{where}: brush result without RLE data")
-        names = value.get("brushlabels") or []
-        if len(names) != 1 or names[0] not in info.classes:
-            raise DataError(
-                f"{where}: brush label {names} is not a class of this dataset "
-                f"(classes: {', '.join(info.classes)})"
-            )
-        try:
-            height, width = int(r["original_height"]), int(r["original_width"])
-            mask = rle.decode_mask(value["rle"], height, width)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DataError(f"{where}: unreadable brush RLE ({exc})") from None
-        if out is None:
-            out = np.full((height, width), info.ignore_index, dtype=np.uint8)
-        elif out.shape != mask.shape:
-            raise DataError(f"{where}: brush layers of different sizes")
-        out[mask] = info.classes.index(names[0])
-    return out
-
-
-def read(path: Path, info: DatasetInfo) -> list[Incoming]:
-    """Class maps of every annotated task of a Label Studio JSON export, keyed by sample id."""
-    path = Path(path)
-    try:
-        tasks = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: not a readable Label Studio JSON export ({exc})") from None
-    tasks = [tasks] if isinstance(tasks, dict) else tasks
-    if not isinstance(tasks, list):
-        raise DataError(f"{path}: expected a list of tasks")
-    out = []
-    for n, task in enumerate(tasks):
-        where = f"{path}#task {task.get('id', n)}"
-        done = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
-        if not done:
-            continue
-        classmap = _classmap(done[-1].get("result") or [], info, where)
-        if classmap is not None:
-            out.append(Incoming(_key(task, where), classmap, where))
-    return out
+def serving_steps(to: Path) -> list[str]:
+    """What a user does once so Label Studio shows an export's images from its folder."""
+    return [
+        f"start Label Studio with LOCAL_FILES_SERVING_ENABLED=true LOCAL_FILES_DOCUMENT_ROOT={to.parent}",
+        f"in the project: Settings > Cloud Storage > Add Source Storage > Local files, path {to / 'images'}"
+        " (do not sync it; the tasks already point there)",
+        f"import {to / 'tasks.json'} and paste {to / 'labeling_config.xml'} into Labeling Interface",
+    ]

@@ -10,6 +10,7 @@ import typer
 from alcore.cli import (
     advise_cmd,
     bench_cmd,
+    close_cmd,
     common,
     data_cmd,
     export_cmd,
@@ -18,6 +19,7 @@ from alcore.cli import (
     report_cmd,
     run_cmd,
     select_cmd,
+    serve_cmd,
     status_cmd,
 )
 
@@ -46,6 +48,8 @@ app.command("report")(common.guarded(report_cmd.report))
 app.command("select")(common.guarded(select_cmd.select))
 app.command("export")(common.guarded(export_cmd.export))
 app.command("import")(common.guarded(import_cmd.import_labels))
+app.command("close")(common.guarded(close_cmd.close))
+app.command("serve")(common.guarded(serve_cmd.serve))
 app.command("status")(common.guarded(status_cmd.status))
 app.command("bench")(common.guarded(bench_cmd.bench))
 app.command("advise")(common.guarded(advise_cmd.advise))

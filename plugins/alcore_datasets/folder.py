@@ -5,12 +5,15 @@
     root/images/<stem>.<png|jpg|...>     every image of the pool
     root/labels/<stem>.png               one-channel class ids; may be missing (not yet labeled)
     root/groups.csv                      optional: id,group,frame (id = image stem)
-    root/classes.txt                     one class name per line (or the ``classes`` option)
+    root/classes.txt                     one class name per line, optionally with its colour
+                                         (``road #804080`` or ``road 128,64,128``)
     root/val/images, root/val/labels     optional explicit validation split
 
 Without ``val/``, the last ``val_fraction`` of labeled groups (by a stable hash of the group
 name; each image is its own unit when there is no ``groups.csv``) is held out for validation,
-whole groups at a time. Class colours are the Cityscapes palette, then generated colours.
+whole groups at a time. Class colours come from ``classes.txt`` or the ``colours`` option (the
+colours annotators see in CVAT and Label Studio); classes without one get the Cityscapes palette
+by position, then generated colours.
 """
 
 from __future__ import annotations
@@ -41,17 +44,57 @@ def palette_for(n: int) -> list[tuple[int, int, int]]:
     return out
 
 
-def read_classes(root: Path, classes: str | None) -> list[str]:
-    """Class names from the option (comma-separated) or ``classes.txt``."""
+def parse_colour(text: str, where: str) -> tuple[int, int, int]:
+    """``#rrggbb`` or ``r,g,b`` as an RGB triple; anything else is an error naming ``where``."""
+    text = text.strip()
+    try:
+        if text.startswith("#") and len(text) == 7:
+            return (int(text[1:3], 16), int(text[3:5], 16), int(text[5:7], 16))
+        r, g, b = (int(v) for v in text.split(","))
+        if all(0 <= v <= 255 for v in (r, g, b)):
+            return (r, g, b)
+    except ValueError:
+        pass
+    raise ConfigError(f"{where}: colour {text!r} is neither #rrggbb nor r,g,b with values 0..255")
+
+
+def _colour_suffix(line: str) -> tuple[str, str | None]:
+    """Split ``name [colour]``: the last word is a colour when it looks like one."""
+    head, _, last = line.rpartition(" ")
+    if head.strip() and (last.startswith("#") or last.count(",") == 2):
+        return head.strip(), last
+    return line, None
+
+
+def read_classes(
+    root: Path, classes: str | None, colours: str | None = None
+) -> tuple[list[str], dict[int, tuple[int, int, int]]]:
+    """Class names (the option, comma-separated, or ``classes.txt``) and the colours given for them."""
+    given: dict[int, tuple[int, int, int]] = {}
     if classes:
         names = [c.strip() for c in classes.split(",") if c.strip()]
     elif (root / "classes.txt").exists():
-        names = [ln.strip() for ln in (root / "classes.txt").read_text().splitlines() if ln.strip()]
+        names = []
+        path = root / "classes.txt"
+        for line in (ln.strip() for ln in path.read_text().splitlines()):
+            if not line:
+                continue
+            name, colour = _colour_suffix(line)
+            if colour is not None:
+                given[len(names)] = parse_colour(colour, f"{path}:{name}")
+            names.append(name)
     else:
         raise ConfigError(f"folder: no classes.txt in {root}", hint="pass classes=name1,name2,...")
     if not names:
         raise ConfigError(f"folder: empty class list for {root}")
-    return names
+    if colours:
+        listed = [c for c in colours.split(",") if c.strip()] if "#" in colours else []
+        if len(listed) != len(names):
+            raise ConfigError(
+                f"folder: colours option lists {len(listed)} #rrggbb colours for {len(names)} classes"
+            )
+        given = {i: parse_colour(c, "folder: colours option") for i, c in enumerate(listed)}
+    return names, given
 
 
 def read_groups(path: Path) -> dict[str, tuple[str, int | None]]:
@@ -90,6 +133,7 @@ def open_folder(
     root: str | Path,
     classes: str | None = None,
     ignore_index: int = 255,
+    colours: str | None = None,
     val_fraction: float = 0.2,
     cache: str | Path | None = None,
     validate: bool = True,
@@ -98,7 +142,7 @@ def open_folder(
     root = Path(root).expanduser()
     if not (root / "images").is_dir():
         raise DataError(f"folder: {root} has no images/ folder")
-    names = read_classes(root, classes)
+    names, given = read_classes(root, classes, colours)
     groups = read_groups(root / "groups.csv") if (root / "groups.csv").exists() else {}
     pool = scan(root / "images", root / "labels", groups)
     unknown = sorted(set(groups) - {s.id for s in pool})
@@ -110,7 +154,7 @@ def open_folder(
         pool, val = _hold_out(pool, val_fraction)
     info = DatasetInfo(
         classes=names,
-        palette=palette_for(len(names)),
+        palette=[given.get(i, c) for i, c in enumerate(palette_for(len(names)))],
         ignore_index=ignore_index,
         meta={"layout": "folder", "root": str(root)},
     )

@@ -117,6 +117,13 @@ def register_datasets(register: Any) -> None:
         params=[
             _ROOT,
             Param("classes", str, None, "comma-separated class names (else classes.txt)"),
+            Param(
+                "colours",
+                str,
+                None,
+                "comma-separated class colours (#rrggbb) in class order; classes.txt lines may "
+                "also end with one (default: Cityscapes colours by position)",
+            ),
             Param("ignore_index", int, 255, "label value meaning 'not labeled'"),
             Param("val_fraction", float, 0.2, "share of labeled groups held out without val/"),
             _CACHE,

@@ -95,11 +95,16 @@ def truth(case: dict, sid: str) -> np.ndarray:
     return truth_of(case["root"] / "truth", sid)
 
 
-def test_importing_the_same_batch_twice_is_refused(case: dict) -> None:
+def test_labels_another_export_brought_in_are_refused(case: dict) -> None:
     labels = answer_png(case["tmp"] / "ret", {i: truth(case, i) for i in case["batch"][:2]})
     proc = run_cli("import", str(case["run"]), "--format", "png", str(labels), env=case["env"])
     assert proc.returncode == 0, proc.stderr
-    refused(case, "png", labels, "already labeled")
+    # the same folder again: nothing new, said so, nothing changed
+    before = snapshot(case["run"])
+    proc = run_cli("import", str(case["run"]), "--format", "png", str(labels), env=case["env"])
+    assert proc.returncode == 0 and "imported 0 labels" in proc.stdout
+    assert "skipped 2 already imported from this export" in proc.stdout
+    assert snapshot(case["run"]) == before
     ls = answer_labelstudio(
         case["tmp"] / "ls.json", case["tasks"], {i: truth(case, i) for i in case["batch"][1:3]}
     )
@@ -130,7 +135,7 @@ def test_a_label_map_naming_an_unknown_class_is_refused(case: dict) -> None:
         {sid: colour_mask(truth(case, sid))},
         labelmap="background:128,64,128::\ntree:244,35,232::\n",
     )
-    refused(case, "cvat", zipped, "label 'tree' is not a class of this dataset")
+    refused(case, "cvat", zipped, "label 'tree' (244, 35, 232) is used but is not a class of this dataset")
 
 
 def test_a_label_of_the_wrong_size_is_refused(case: dict) -> None:
@@ -168,3 +173,59 @@ def test_export_into_a_non_empty_folder_is_refused(case: dict) -> None:
 def test_a_production_run_keeps_its_dataset(case: dict) -> None:
     proc = run_cli("select", "--out", str(case["run"]), "--dataset", "drivesim", env=case["env"])
     assert proc.returncode == 2 and "drop --dataset" in proc.stderr
+
+
+def test_a_growing_labelstudio_export_imports_what_is_new_and_releases_skipped_tasks(case: dict) -> None:
+    import json
+
+    b = case["batch"]
+    first = answer_labelstudio(case["tmp"] / "ls1.json", case["tasks"], {b[0]: truth(case, b[0])})
+    proc = run_cli("import", str(case["run"]), "--format", "labelstudio", str(first), env=case["env"])
+    assert proc.returncode == 0 and "imported 1 labels" in proc.stdout, proc.stderr
+    # later the project's export holds one more finished task and one skipped task
+    later = case["tmp"] / "ls2.json"
+    answer_labelstudio(later, case["tasks"], {i: truth(case, i) for i in b[:2]})
+    tasks = json.loads(later.read_text())
+    skipped = next(t for t in case["tasks"] if t["data"]["alcore_id"] == b[2])
+    tasks.append({"id": 99, "data": skipped["data"], "annotations": [{"id": 5, "was_cancelled": True}]})
+    later.write_text(json.dumps(tasks))
+    proc = run_cli("import", str(case["run"]), "--format", "labelstudio", str(later), env=case["env"])
+    assert proc.returncode == 0, proc.stderr
+    assert "imported 1 labels" in proc.stdout and "skipped 1 already imported" in proc.stdout
+    assert "released 1 skipped tasks back to the pool" in proc.stdout
+    status = json.loads(run_cli("status", str(case["run"]), "--json", env=case["env"]).stdout)
+    ls_export = next(e for e in status["exports"] if e["format"] == "labelstudio")
+    assert ls_export["labeled"] == 2 and status["labeled"] == 2
+
+
+def test_two_annotations_on_one_task_import_the_newest_with_a_warning(case: dict) -> None:
+    import json
+
+    sid = case["batch"][0]
+    path = answer_labelstudio(case["tmp"] / "ls.json", case["tasks"], {sid: truth(case, sid)})
+    tasks = json.loads(path.read_text())
+    wrong = [dict(r) for r in tasks[0]["annotations"][1]["result"][:1]]
+    tasks[0]["annotations"].insert(0, {"id": 7, "updated_at": "2020-01-01T00:00:00Z", "result": wrong})
+    tasks[0]["annotations"][-1]["updated_at"] = "2026-01-01T00:00:00Z"
+    path.write_text(json.dumps(tasks))
+    proc = run_cli("import", str(case["run"]), "--format", "labelstudio", str(path), env=case["env"])
+    assert proc.returncode == 0, proc.stderr
+    assert "warning:" in proc.stderr and "took annotation 201 (the newest), ignored 7" in proc.stderr
+    from PIL import Image
+
+    assert np.array_equal(np.asarray(Image.open(case["run"] / f"labels/{sid}.png")), truth(case, sid))
+
+
+def test_closing_an_export_releases_its_samples_and_refuses_later_imports(case: dict) -> None:
+    import json
+
+    for n in (1, 2, 3):
+        proc = run_cli("close", str(case["run"]), str(n), env=case["env"])
+        assert proc.returncode == 0 and f"export {n:03d} closed: 0 labeled, 4 released" in proc.stdout
+    status = json.loads(run_cli("status", str(case["run"]), "--json", env=case["env"]).stdout)
+    assert status["pending"] == 0 and {e["status"] for e in status["exports"]} == {"closed"}
+    sid = case["batch"][0]
+    labels = answer_png(case["tmp"] / "late", {sid: truth(case, sid)})
+    refused(case, "png", labels, "was closed")
+    proc = run_cli("close", str(case["run"]), "1", env=case["env"])
+    assert proc.returncode == 2 and "already closed" in proc.stderr

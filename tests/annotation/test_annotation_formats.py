@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from annotators import CLASSES, COLOURS, answer_cvat, brush_result, colour_mask
 
-from alcore.annotation import cvat, labelstudio, rle
+from alcore.annotation import cvat, labelstudio, labelstudio_read, rle
+from alcore.annotation.batch import Batch, BatchItem
 from alcore.annotation.layout import file_name
 from alcore.sdk.dataset import DatasetInfo
 from alcore.sdk.errors import ConfigError, DataError
@@ -99,10 +100,150 @@ def test_labelstudio_import_reads_the_newest_finished_annotation(tmp_path: Path)
     }
     path = tmp_path / "export.json"
     path.write_text(json.dumps([task, {"id": 5, "data": {"image": "x.png"}, "annotations": []}]))
-    (inc,) = labelstudio.read(path, INFO)
+    (inc,) = labelstudio_read.read(path, INFO)
     assert inc.key == "ab12cd-f_9"
     assert np.array_equal(inc.label, np.where(sky, 2, 255))
+    # two finished annotations: the newest is taken, and the import says which and why
+    assert "2 finished annotations; took annotation" in inc.note and "(the newest)" in inc.note
     task["annotations"][1]["result"].append({"type": "polygonlabels", "value": {}})
     path.write_text(json.dumps([task]))
     with pytest.raises(DataError, match="polygonlabels"):
-        labelstudio.read(path, INFO)
+        labelstudio_read.read(path, INFO)
+
+
+def test_several_annotations_prefer_ground_truth_then_the_newest_update(tmp_path: Path) -> None:
+    sky = np.zeros((3, 5), bool)
+    sky[0] = True
+    older = {"id": 8, "updated_at": "2026-01-02T00:00:00Z", "result": [brush_result(sky, "object", 0)]}
+    newer = {"id": 9, "updated_at": "2026-01-03T00:00:00Z", "result": [brush_result(sky, "ground", 0)]}
+    task = {"id": 1, "data": {"alcore_id": "s"}, "annotations": [newer, older]}
+    path = tmp_path / "e.json"
+    path.write_text(json.dumps([task]))
+    (inc,) = labelstudio_read.read(path, INFO)
+    assert inc.label[0, 0] == 1 and "took annotation 9 (the newest), ignored 8" in inc.note
+    older["ground_truth"] = True
+    path.write_text(json.dumps([task]))
+    (inc,) = labelstudio_read.read(path, INFO)
+    assert inc.label[0, 0] == 2 and "took annotation 8 (marked ground truth), ignored 9" in inc.note
+
+
+def test_skipped_tasks_come_back_without_a_label(tmp_path: Path) -> None:
+    task = {
+        "id": 1,
+        "data": {"alcore_id": "s"},
+        "annotations": [{"id": 3, "was_cancelled": True, "result": []}],
+    }
+    path = tmp_path / "e.json"
+    path.write_text(json.dumps([task, {"id": 2, "data": {"alcore_id": "t"}, "annotations": []}]))
+    (inc,) = labelstudio_read.read(path, INFO)
+    assert inc.key == "s" and inc.label is None
+
+
+def test_json_min_export_reads_like_the_json_export(tmp_path: Path) -> None:
+    sky = np.zeros((3, 5), bool)
+    sky[0] = True
+    brush = brush_result(sky, "object", 0)
+    row = {
+        "image": "/data/upload/1/x.png",
+        "alcore_id": "s9",
+        "id": 4,
+        "tag": [{**brush["value"], "original_width": 5, "original_height": 3}],
+        "annotator": 1,
+        "annotation_id": 12,
+        "updated_at": "2026-01-02T00:00:00Z",
+    }
+    path = tmp_path / "min.json"
+    path.write_text(json.dumps([row]))
+    (inc,) = labelstudio_read.read(path, INFO)
+    assert inc.key == "s9" and np.array_equal(inc.label, np.where(sky, 2, 255))
+
+
+@pytest.mark.parametrize(
+    "name, content, kind",
+    [
+        ("mask.png", b"\x89PNG\r\n\x1a\n....", "BRUSH_TO_PNG"),
+        ("mask.npy", b"\x93NUMPY\x01\x00", "BRUSH_TO_NUMPY"),
+        ("export.csv", b"image,id,tag\nx.png,1,[]\n", "CSV"),
+        ("export.tsv", b"image\tid\nx.png\t1\n", "TSV"),
+        ("export.xml", b"<annotation></annotation>", "VOC"),
+        ("coco.json", b'{"images": [], "annotations": [], "categories": []}', "COCO"),
+        ("latin1.bin", b"\xff\xfe\xfa\xfb", "binary"),
+    ],
+)
+def test_every_other_label_studio_export_type_is_named(
+    tmp_path: Path, name: str, content: bytes, kind: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=kind) as err:
+        labelstudio_read.read(path, INFO)
+    assert "JSON or JSON_MIN" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_zip_of_brush_pngs_is_named_as_brush_to_png(tmp_path: Path) -> None:
+    with zipfile.ZipFile(tmp_path / "brush.zip", "w") as zf:
+        zf.writestr("task-1-annotation-2-by-1-tag-tag-ground-0.png", b"\x89PNG")
+    with pytest.raises(DataError, match="BRUSH_TO_PNG"):
+        labelstudio_read.read(tmp_path / "brush.zip", INFO)
+
+
+def test_labelstudio_scores_are_in_0_1_and_lowest_for_the_first_pick(tmp_path: Path) -> None:
+    pred = tmp_path / "p.png"
+    from PIL import Image
+
+    Image.fromarray(np.ones((3, 5), np.uint8)).save(pred)
+    image = tmp_path / "i.png"
+    Image.fromarray(np.zeros((3, 5, 3), np.uint8)).save(image)
+    items = [
+        BatchItem(id=f"s{r}", name=f"s{r}", image=str(image), rank=r, scores={"entropy": 2.9 - r / 10},
+                  prediction=str(pred))
+        for r in range(5)
+    ]  # fmt: skip
+    batch = Batch(cycle=2, strategy="entropy", model="f" * 64, created="now", items=items)
+    out = tmp_path / "out"
+    out.mkdir()
+    labelstudio.export(batch, INFO, out, {})
+    tasks = json.loads((out / "tasks.json").read_text())
+    scores = [t["predictions"][0]["score"] for t in tasks]
+    assert all(0 < s < 1 for s in scores) and scores == sorted(scores) and len(set(scores)) == 5
+    assert {t["predictions"][0]["model_version"] for t in tasks} == {"f" * 64}
+    # image URLs name the export folder: one document root serves every export beside it
+    assert tasks[0]["data"]["image"] == "/data/local-files/?d=out/images/s0.png"
+    assert tasks[0]["data"]["score_entropy"] == 2.9
+
+
+def test_cvat_accepts_spare_labels_nobody_used_and_names_a_used_one(tmp_path: Path) -> None:
+    label = np.zeros((4, 6), np.uint8)
+    label[2:] = 1
+    spare = (
+        "# label:color_rgb:parts:actions\n"
+        + "".join(f"{n}:{c[0]},{c[1]},{c[2]}::\n" for n, c in zip(CLASSES, COLOURS.values()))
+        + "tree:10,200,10::\n"
+    )
+    answer_cvat(tmp_path / "ok.zip", {"f1": colour_mask(label)}, labelmap=spare)
+    (inc,) = cvat.read(tmp_path / "ok.zip", INFO)
+    assert np.array_equal(inc.label, label)
+    rgb = colour_mask(label)
+    rgb[0, 0] = (10, 200, 10)
+    answer_cvat(tmp_path / "used.zip", {"f1": rgb}, labelmap=spare)
+    with pytest.raises(DataError, match="label 'tree' \\(10, 200, 10\\) is used but is not a class"):
+        cvat.read(tmp_path / "used.zip", INFO)
+
+
+def test_cvat_bundle_has_object_masks_beside_class_masks(tmp_path: Path) -> None:
+    from PIL import Image
+
+    classmap = np.zeros((4, 6), np.uint8)
+    classmap[2:] = 2
+    pred, image = tmp_path / "p.png", tmp_path / "i.png"
+    Image.fromarray(classmap).save(pred)
+    Image.fromarray(np.zeros((4, 6, 3), np.uint8)).save(image)
+    batch = Batch(0, "entropy", "m", "now", [BatchItem("f1", "f1", str(image), prediction=str(pred))])
+    out = tmp_path / "bundle"
+    out.mkdir()
+    cvat.export(batch, INFO, out, {})
+    with zipfile.ZipFile(out / "annotations.zip") as zf:
+        assert {"SegmentationClass/f1.png", "SegmentationObject/f1.png"} <= set(zf.namelist())
+    objects = np.asarray(Image.open(out / "SegmentationObject/f1.png").convert("RGB"))
+    assert {tuple(objects[0, 0]), tuple(objects[3, 0])} == {cvat.voc_colour(1), cvat.voc_colour(2)}
+    assert cvat.voc_colour(1) == (128, 0, 0) and cvat.voc_colour(2) == (0, 128, 0)

@@ -72,7 +72,7 @@ def test_round_trip_through_every_format_then_retrain(tmp_path: Path) -> None:
     assert "background:128,64,128::" in (bundle / "labelmap.txt").read_text()
     tasks = json.loads((tmp_path / "out-labelstudio/tasks.json").read_text())
     assert [t["data"]["alcore_id"] for t in tasks] == ids
-    assert all((tmp_path / "out-labelstudio" / t["data"]["image"].split("?d=")[1]).is_file() for t in tasks)
+    assert all((tmp_path / t["data"]["image"].split("?d=")[1]).is_file() for t in tasks)
 
     labels = {i: truth_of(truth, i) for i in ids}
     answer_png(tmp_path / "ret-png", {i: labels[i] for i in ids[:2]})

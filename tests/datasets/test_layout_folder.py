@@ -65,3 +65,22 @@ def test_bad_groups_csv(tmp_path: Path) -> None:
     (tmp_path / "groups.csv").write_text("id,group,frame\nghost,a,1\n")
     with pytest.raises(DataError, match="ghost"):
         open_folder(tmp_path)
+
+
+def test_class_colours_from_classes_txt_or_the_option(tmp_path: Path) -> None:
+    _make(tmp_path, n=3, labeled=0)
+    (tmp_path / "classes.txt").write_text("road #804080\ntraffic light 250,170,30\nsky\n")
+    ds = open_folder(tmp_path)
+    assert ds.info.classes == ["road", "traffic light", "sky"]
+    # sky has no colour of its own: it keeps the Cityscapes colour of its position
+    assert ds.info.palette == [(128, 64, 128), (250, 170, 30), (70, 70, 70)]
+    ds = open_folder(tmp_path, classes="a,b", colours="#ff0000,#00ff00")
+    assert ds.info.palette == [(255, 0, 0), (0, 255, 0)]
+    with pytest.raises(ConfigError, match="lists 1 #rrggbb colours for 2 classes"):
+        open_folder(tmp_path, classes="a,b", colours="#ff0000")
+    (tmp_path / "classes.txt").write_text("road #80408\n")
+    with pytest.raises(ConfigError, match="classes.txt:road: colour '#80408' is neither"):
+        open_folder(tmp_path)
+    registry = build_registry()
+    params = {p.name for p in registry.get("dataset", "folder").params}
+    assert "colours" in params
