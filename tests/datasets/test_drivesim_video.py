@@ -90,7 +90,8 @@ def test_conditions_kinds_and_rare_users_follow_their_shares(video) -> None:
     assert Counter(d["condition"] for d in drives) == Counter(
         {k: v for k, v in quotas(CONDITION_SHARES, n).items() if v}
     )
-    assert Counter(d["kind"] for d in drives) == Counter({k: v for k, v in quotas(KIND_SHARES, n).items() if v})
+    kinds = Counter(d["kind"] for d in drives)
+    assert kinds == Counter({k: v for k, v in quotas(KIND_SHARES, n).items() if v})
     counts = Counter(r for d in drives for r in d["rare"])
     assert counts == Counter(rare_counts(n))
     assert all(counts[r] <= max(1, round(share * n)) for r, share in RARE_SHARES.items())
