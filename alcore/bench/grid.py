@@ -57,6 +57,8 @@ class Grid:
     ssl_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     acq_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     preset: str = "custom"
+    #: train a full-supervision reference (whole pool labeled) once per level and seed
+    reference: bool = True
 
     def validate(self) -> Grid:
         """Refuse empty axes and duplicate names, which would make cells collide."""
@@ -143,6 +145,21 @@ def share_config(cell: Cell) -> RunConfig:
     cfg = copy.deepcopy(cell.config)
     cfg.acq, cfg.acq_options = "random", {}
     return cfg
+
+
+def reference_config(cell: Cell, pool_size: int) -> RunConfig:
+    """The full-supervision reference of a cell's level and seed: the whole pool labeled, no SSL."""
+    cfg = share_config(cell)
+    cfg.ssl, cfg.ssl_options, cfg.initial = "none", {}, pool_size
+    return cfg
+
+
+def references(cells: list[Cell]) -> dict[str, Cell]:
+    """One representative cell per (level, seed), keyed by the reference's directory name."""
+    out: dict[str, Cell] = {}
+    for cell in cells:
+        out.setdefault(f"{cell.level}-s{cell.seed}", cell)
+    return out
 
 
 def same_training(a: RunConfig, b: RunConfig) -> bool:
