@@ -18,7 +18,7 @@ from typing import Any
 
 import pluggy
 
-from alcore import hookspecs
+from alcore import group_limits, hookspecs
 from alcore.acquisition import Param, Registration
 from alcore.errors import PluginError, UnknownNameError
 
@@ -77,6 +77,8 @@ class Registry:
                 _added: list[Registration] = added,
                 _label: str = plugin_label,
             ) -> None:
+                if kind == "acquisition":  # generic per-group limits apply to every strategy
+                    factory, params = group_limits.generic(factory, params)
                 _added.append(Registration(kind, name, factory, _label, help, list(params)))
 
             try:
