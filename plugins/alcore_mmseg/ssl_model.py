@@ -122,9 +122,9 @@ class AlcoreSSLSegmentor(BaseModel):
         if self._unlabeled is None:
             from mmengine.runner import Runner
 
-            from alcore_mmseg.model import _scope
+            from alcore_mmseg.stack import scope
 
-            with _scope():
+            with scope():
                 loader = Runner.build_dataloader(copy.deepcopy(self._loader_cfg), seed=self._seed)
             self._unlabeled = iter(loader)
         prepared = self.data_preprocessor(next(self._unlabeled), True)

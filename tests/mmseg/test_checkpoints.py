@@ -14,7 +14,7 @@ def runner_checkpoint(tmp_path_factory):
 
     from alcore.plugins import build_registry
     from alcore_mmseg import checkpoints
-    from alcore_mmseg.model import _scope
+    from alcore_mmseg.stack import scope as _scope
     from tests.conftest import ToyDataset
 
     root = tmp_path_factory.mktemp("ckpt")
@@ -44,7 +44,7 @@ def test_runner_resumes_from_an_alcore_checkpoint(runner_checkpoint):
     from mmengine.runner import Runner
 
     from alcore_mmseg import checkpoints
-    from alcore_mmseg.model import _scope
+    from alcore_mmseg.stack import scope as _scope
 
     _, _, cfg, path = runner_checkpoint
     saved = torch.load(path, weights_only=False)

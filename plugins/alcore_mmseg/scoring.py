@@ -1,0 +1,169 @@
+"""The scoring maths: one forward pass per batch yielding logits, embeddings and the extra views."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from alcore.errors import ConfigError
+from alcore.model import Progress
+from alcore_mmseg.quantities import VIEWS, ForwardOutput, pixel_entropy, views_of
+
+
+@torch.no_grad()
+def score_batches(
+    model: torch.nn.Module,
+    batches: Iterable[dict],
+    quantity_fns: Mapping[str, Callable[[ForwardOutput], torch.Tensor]],
+    total: int,
+    seed: int = 0,
+    mc_samples: int = 8,
+    embedding_stage: int = -1,
+    progress: Progress | None = None,
+) -> dict[str, np.ndarray]:
+    """One forward pass per batch yielding every quantity in ``quantity_fns``, one row per sample.
+
+    Shared by the model plugin and the MMSeg-native loop so both score identically.
+    """
+    views = sorted({v for fn in quantity_fns.values() for v in views_of(fn)})
+    parts: dict[str, list[np.ndarray]] = {q: [] for q in quantity_fns}
+    done = 0
+    for i, batch in enumerate(batches):
+        out = forward_pass(model, batch, views, seed * 1_000_003 + i, mc_samples, embedding_stage)
+        for q, fn in quantity_fns.items():
+            parts[q].append(torch.as_tensor(fn(out)).float().cpu().numpy())
+        done += len(batch["inputs"])
+        if progress:
+            progress(done, total)
+    return {q: np.concatenate(v) if v else np.zeros((0,), np.float32) for q, v in parts.items()}
+
+
+@torch.no_grad()
+def forward_pass(
+    model: torch.nn.Module,
+    batch: dict,
+    views: Sequence[str] = (),
+    seed: int = 0,
+    mc_samples: int = 8,
+    embedding_stage: int = -1,
+) -> ForwardOutput:
+    """One forward pass of a batch: logits at input size, pooled features and the requested views.
+
+    ``flip`` appends the horizontally flipped images to the same batch, so the backbone runs
+    once on 2B images; ``mc_dropout`` reuses the backbone and head features and repeats only
+    the decode head's stochastic part ``mc_samples`` times (seeded by ``seed``, so a resumed
+    run scores identically). Scoring runs whole-image inference whatever ``test_cfg`` says.
+    """
+    unknown = [v for v in views if v not in VIEWS]
+    if unknown:
+        raise ConfigError(f"unknown view '{unknown[0]}'; known: {', '.join(VIEWS)}")
+    heads = _heads(model)
+    captured: dict[str, Any] = {}
+
+    def keep(name: str, take_input: bool) -> Callable[..., None]:
+        def hook(mod: torch.nn.Module, inp: tuple, out: Any) -> None:
+            captured.setdefault(name, inp[0] if take_input else out)
+
+        return hook
+
+    hooks = [
+        heads[-1].conv_seg.register_forward_hook(keep("decoder", True)),
+        model.backbone.register_forward_hook(keep("backbone", False)),
+    ]
+    try:
+        prepared = model.data_preprocessor(batch, False)
+        inputs = prepared["inputs"]
+        metas = [s.metainfo for s in prepared["data_samples"]]
+        h, w = metas[0]["img_shape"][:2]
+        if any(tuple(m["img_shape"][:2]) != (h, w) for m in metas):
+            raise ConfigError("images of one scoring batch differ in size; use eval_batch_size=1")
+        n = len(inputs)
+        if "flip" in views:
+            flipped = inputs.clone()
+            flipped[..., :h, :w] = inputs[..., :h, :w].flip(-1)
+            inputs = torch.cat([inputs, flipped])
+            metas = metas + metas
+        feats = model.extract_feat(inputs)
+        if len(heads) == 1:
+            logits = heads[0].predict(feats, metas, model.test_cfg)
+        else:
+            logits = heads[-1].predict_by_feat(_decode(heads, feats), metas)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    logits = logits[:, :, :h, :w]
+    stage = captured["backbone"]
+    if isinstance(stage, (list, tuple)):
+        stage = stage[embedding_stage]
+    out = ForwardOutput(
+        logits=logits[:n],
+        embedding=captured["decoder"][:n].float().mean(dim=(2, 3)),
+        backbone_embedding=stage[:n].float().mean(dim=(2, 3)),
+    )
+    if "flip" in views:
+        out.flip_logits = logits[n:].flip(-1)
+    if "mc_dropout" in views:
+        feats = type(feats)(f[:n] for f in feats) if isinstance(feats, (list, tuple)) else feats[:n]
+        out.mc_mean_probs, out.mc_mean_entropy = mc_dropout(
+            heads, feats, captured["decoder"][:n], metas[:n], (h, w), seed, mc_samples
+        )
+        out.mc_samples = mc_samples
+    return out
+
+
+def mc_dropout(
+    heads: list,
+    feats: Any,
+    decoder: torch.Tensor,
+    metas: list[dict],
+    size: tuple[int, int],
+    seed: int,
+    mc_samples: int = 8,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean softmax and mean pixel entropy over ``mc_samples`` passes with head dropout active.
+
+    When the only dropout in the head is the one before its classifier (MMSeg's
+    ``BaseDecodeHead.cls_seg``), only dropout and the 1x1 classifier run per pass, on the
+    features of the deterministic pass; otherwise the whole head reruns on the backbone features.
+    """
+    last = heads[-1]
+    drops = [
+        m for head in heads for m in head.modules() if isinstance(m, torch.nn.modules.dropout._DropoutNd)
+    ]
+    if not drops:
+        raise ConfigError("quantity 'bald' needs dropout in the decode head (dropout_ratio > 0)")
+    cheap = len(drops) == 1 and drops[0] is getattr(last, "dropout", None)
+    h, w = size
+    sum_probs: torch.Tensor | float = 0.0
+    sum_entropy: torch.Tensor | float = 0.0
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for m in drops:
+            m.train()
+        try:
+            for _ in range(mc_samples):
+                seg = last.conv_seg(last.dropout(decoder)) if cheap else _decode(heads, feats)
+                probs = last.predict_by_feat(seg, metas)[:, :, :h, :w].float().softmax(dim=1)
+                sum_probs = sum_probs + probs
+                sum_entropy = sum_entropy + pixel_entropy(probs)
+        finally:
+            for m in drops:
+                m.eval()
+    return sum_probs / mc_samples, sum_entropy / mc_samples
+
+
+def _heads(model: torch.nn.Module) -> list:
+    """The decode heads of a segmentor: one, or a cascade's stages in order."""
+    head = model.decode_head
+    return list(head) if isinstance(head, torch.nn.ModuleList) else [head]
+
+
+def _decode(heads: list, feats: Any) -> torch.Tensor:
+    """Raw output of the (cascaded) decode heads, as ``CascadeEncoderDecoder`` chains them."""
+    out = heads[0].forward(feats)
+    for head in heads[1:]:
+        out = head.forward(feats, out)
+    return out
