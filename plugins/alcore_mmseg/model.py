@@ -6,6 +6,7 @@ Each job lives in its own module (:mod:`~alcore_mmseg.training`, :mod:`~alcore_m
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,20 @@ __all__ = ["MMSegModel", "SCOPE", "forward_pass", "quiet_mmengine", "save_weight
 # older names, kept for code written against them
 _prepare_stack = prepare_stack
 _scope = scope
+
+
+def cpu_threads(threads: int = 0) -> int:
+    """Torch CPU threads: ``threads`` if > 0, else ``OMP_NUM_THREADS`` if set, else one.
+
+    On cores shared with other work, extra OpenMP threads spin against the neighbour and a cycle
+    can get several times slower; one thread never falls off that cliff (benchmarks/README.md).
+    """
+    if threads > 0:
+        return threads
+    try:
+        return max(1, int(os.environ.get("OMP_NUM_THREADS", "")))
+    except ValueError:
+        return 1
 
 
 class MMSegModel:
@@ -61,6 +76,7 @@ class MMSegModel:
         device: str = "auto",
         mc_samples: int = 8,
         embedding_stage: int = -1,
+        threads: int = 0,
     ) -> None:
         if batch_size < 2:
             raise ConfigError("model option batch_size must be at least 2 (BatchNorm needs it)")
@@ -80,6 +96,8 @@ class MMSegModel:
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = torch.device(device)
+        if self.device.type == "cpu":
+            torch.set_num_threads(cpu_threads(threads))
         if config:
             self.user_cfg = configs.load_user_config(
                 Path(config), info.num_classes, info.ignore_index, on_url, pretrained
