@@ -1,6 +1,7 @@
 """How long ``alcore run`` takes alone and next to a CPU-bound process, per torch thread count.
 
-Usage: ``python benchmarks/cycle_contention.py [--reps 1] [--cycles 4] [--threads 1,2] [--ssl none,fixmatch]``
+Usage: ``python benchmarks/cycle_contention.py [--reps 1] [--cycles 4] [--threads 1,2] [--ssl none,fixmatch]
+[--iters N]``
 
 Each configuration (SSL setting x thread count) runs ``alcore run`` as a subprocess, once alone
 and once while a busy loop occupies one core, interleaved (alone, busy, alone, busy, ...) so that
@@ -28,11 +29,14 @@ def _busy() -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", "while True: pass"])
 
 
-def _run(out: Path, ssl: str, threads: int, cycles: int, env: dict) -> tuple[float, float, float]:
+def _run(out: Path, ssl: str, threads: int, cycles: int, env: dict, iters: int = 0
+         ) -> tuple[float, float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     cmd = [sys.executable, "-m", "alcore.cli", "run", "--out", str(out), "--cycles", str(cycles), "-q",
            "--model-opt", f"threads={threads}"]
+    if iters:
+        cmd += ["--model-opt", f"iters={iters}"]
     if ssl != "none":
         cmd += ["--ssl", ssl]
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
@@ -49,6 +53,7 @@ def main() -> None:
     ap.add_argument("--cycles", type=int, default=4)
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--ssl", default="none,fixmatch")
+    ap.add_argument("--iters", type=int, default=0, help="training iterations per cycle (0: the default)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="alcore-contention-"))
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
@@ -61,7 +66,7 @@ def main() -> None:
                 for busy in (False, True):
                     hog = _busy() if busy else None
                     try:
-                        result = _run(work / f"run{k}", ssl, threads, args.cycles, env)
+                        result = _run(work / f"run{k}", ssl, threads, args.cycles, env, args.iters)
                     finally:
                         if hog is not None:
                             hog.kill()
@@ -71,7 +76,8 @@ def main() -> None:
                     print(f"ssl={ssl} threads={threads} busy={busy}: wall {result[0]:.0f}s "
                           f"cpu {result[1]:.0f}s final mIoU {result[2]:.2f}", file=sys.stderr, flush=True)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load average at end "
-          f"{os.getloadavg()[0]:.1f}; cycles {args.cycles}, reps {args.reps}")
+          f"{os.getloadavg()[0]:.1f}; cycles {args.cycles}, iters {args.iters or 'default'}, "
+          f"reps {args.reps}")
     print("| ssl | threads | alone wall (s) | alone CPU (s) | busy wall (s) | busy / alone | final mIoU |")
     print("|---|---|---|---|---|---|---|")
     for (ssl, threads, busy), alone in sorted(rows.items()):
