@@ -19,6 +19,7 @@ from typing import Any
 
 import pluggy
 
+from alcore import group_limits
 from alcore.sdk import hookspecs
 from alcore.sdk.errors import PluginError, UnknownNameError
 from alcore.sdk.params import Param, coerce_options
@@ -99,6 +100,8 @@ class Registry:
                 _added: list[Registration] = added,
                 _label: str = plugin_label,
             ) -> None:
+                if kind == "acquisition":  # generic per-group limits apply to every strategy
+                    factory, params = group_limits.generic(factory, params)
                 _added.append(Registration(kind, name, factory, _label, help, list(params)))
 
             try:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from alcore.bench.grid import Budget
-from alcore.bench.guide import finding, quick_result
+from alcore.bench.guide import QUICK_SUMMARY, finding, quick_result
 from alcore.datatools import measure_redundancy
 from alcore.sdk.atomic import read_json
 from alcore.sdk.errors import ConfigError, StateError
@@ -100,16 +100,44 @@ def from_bench(
     ssls = [w for w in found if w["level"] == level and w["budget"] == budget]
     pool = [w for w in ssls if (w["ssl"] != "none") == ssl] or ssls
     if ssl:
-        pool = sorted(pool, key=lambda w: -w["final_mean"])
+        pool = sorted(pool, key=lambda w: -_score(w))
     best = pool[0]
+    decisive = bool(best.get("clear", True)) and not best.get("tie", False)
     reasons = [
         f"closest bench level '{level}' (redundancy {levels[level]:.2f}), budget '{budget}', "
-        f"ssl {best['ssl']}: {best['acq']} reached {best['final_mean']:.2f} mIoU"
+        f"ssl {best['ssl']}: {best['acq']} ranked first ({_score(best):.2f} mIoU "
+        f"{'AUC' if 'score' in best else 'final'})"
         + (f", {best['margin']:+.2f} over {best['runner_up']}" if best.get("runner_up") else "")
-        + ("" if best.get("clear", True) else " (within seed noise: weak evidence)"),
+        + ("" if decisive else " but not clearly (within the paired 95% interval: weak evidence)"),
     ]
     ssl_name = best["ssl"] if best["ssl"] != "none" else ("none" if not ssl else ssl_method)
-    return best["acq"], ssl_name, reasons, ssls
+    return best["acq"], ssl_name, reasons, ssls, decisive
+
+
+def _score(w: dict) -> float:
+    return float(w.get("score", w.get("final_mean", 0.0)))
+
+
+def _quick_reason(data: str, budget: str, ssl: bool, acq: str) -> str:
+    own = quick_result(data, budget, ssl)
+    if own is None:
+        return (
+            "no quick-bench summary ships with this version of alcore "
+            f"({QUICK_SUMMARY.name}); run 'alcore bench --preset quick' and pass --bench for evidence"
+        )
+    vs = next((p for p in own["pairs"] if p["acq"] == acq and p["baseline"] == "random"), None)
+    verdict = (
+        f"agrees: {own['acq']} ranked first" if own["acq"] == acq else f"disagrees: {own['acq']} ranked first"
+    )
+    if own.get("tie") or not own.get("clear"):
+        verdict += " but no strategy was clearly ahead"
+    detail = (
+        f"; {acq} vs random on AUC {vs['mean']:+.2f} [{vs['ci_low']:+.2f}, {vs['ci_high']:+.2f}] "
+        f"over {vs['seeds']} seeds"
+        if vs
+        else ""
+    )
+    return f"alcore's shipped quick bench ({data}, {budget} budget) {verdict}{detail}"
 
 
 def advise(
@@ -129,28 +157,22 @@ def advise(
         raise ConfigError(f"--budget must be at least 1, got {budget}")
     red = measure_redundancy(dataset)
     reg = regime(float(red["score"]), budget, len(pool))
+    study = finding(reg["data"], reg["budget"], ssl)
     if bench is not None:
-        acq, ssl_name, reasons, alts = from_bench(
+        acq, ssl_name, reasons, alts, decisive = from_bench(
             bench, float(red["score"]), reg["budget"], ssl, ssl_method, budget / len(pool)
         )
         evidence = f"your bench report {Path(bench) / 'report' / 'summary.json'}"
+        if not decisive:
+            acq = study["acq"]
+            reasons.append(f"so following the study instead: {study['why']}")
     else:
-        f = finding(reg["data"], reg["budget"], ssl)
-        acq, ssl_name, alts = f["acq"], ssl_method if ssl else "none", []
+        acq, ssl_name, alts = study["acq"], ssl_method if ssl else "none", []
         evidence = (
             "the study's findings built into alcore (Mittal et al., GCPR 2023: "
             "'Best Practices in Active Learning for Semantic Segmentation')"
         )
-        reasons = [f["why"]]
-        own = quick_result(reg["data"], reg["budget"], ssl)
-        if own is not None:
-            verdict = "agrees" if own["acq"] == acq else f"disagrees: {own['acq']} won there"
-            reasons.append(
-                f"alcore's quick bench on drivesim ({reg['data']}, {reg['budget']} "
-                f"budget) {verdict} (margin {own['margin']:.2f} mIoU"
-                + ("" if own.get("clear") else ", within seed noise")
-                + ")"
-            )
+        reasons = [study["why"], _quick_reason(reg["data"], reg["budget"], ssl, acq)]
     if acq not in known_acqs:
         fallback = "random" if "random" in known_acqs else known_acqs[0]
         reasons.append(f"'{acq}' is not installed here; falling back to '{fallback}'")

@@ -12,12 +12,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from alcore.bench.paired import Paired, lookup
 from alcore.report.compare import mean_std, normalised_auc
 
 
 @dataclass
 class Score:
-    """One configuration across its seeds: final mIoU and normalised AUC, mean and std."""
+    """One configuration across its seeds: final mIoU and normalised AUC, mean and std.
+
+    ``*_pct`` give the same as a percentage of the full-supervision reference (the whole pool
+    labeled) of the same level and seed, averaged over seeds; None without a reference.
+    """
 
     level: str
     budget: str
@@ -27,6 +34,8 @@ class Score:
     auc: tuple[float, float]
     seeds: int
     labeled: int
+    final_pct: float | None = None
+    auc_pct: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,22 +47,34 @@ class Score:
             "final_std": self.final[1],
             "auc_mean": self.auc[0],
             "auc_std": self.auc[1],
+            "final_pct": self.final_pct,
+            "auc_pct": self.auc_pct,
             "seeds": self.seeds,
             "labeled": self.labeled,
         }
 
 
-def summarise(results: list[tuple[dict[str, str], dict]]) -> list[Score]:
-    """Mean +- std over seeds of each (level, budget, ssl, acq) from (cell keys, results.json)."""
-    grouped: dict[tuple, list[dict]] = {}
+def summarise(
+    results: list[tuple[dict[str, Any], dict]], references: dict[tuple[str, int], float] | None = None
+) -> list[Score]:
+    """Mean +- std over seeds of each (level, budget, ssl, acq) from (cell keys, results.json).
+
+    ``references`` maps (level, seed) to the full-supervision mIoU used for the percentages.
+    """
+    references = references or {}
+    grouped: dict[tuple, list[tuple[Any, dict]]] = {}
     for keys, result in results:
-        grouped.setdefault((keys["level"], keys["budget"], keys["ssl"], keys["acq"]), []).append(result)
+        key = (keys["level"], keys["budget"], keys["ssl"], keys["acq"])
+        grouped.setdefault(key, []).append((keys.get("seed"), result))
     out = []
     for (level, budget, ssl, acq), runs in grouped.items():
-        finals = [r["final"]["mIoU"] for r in runs]
+        finals = [r["final"]["mIoU"] for _, r in runs]
         aucs = [
-            normalised_auc([p["labeled"] for p in r["curve"]], [p["mIoU"] for p in r["curve"]]) for r in runs
+            normalised_auc([p["labeled"] for p in r["curve"]], [p["mIoU"] for p in r["curve"]])
+            for _, r in runs
         ]
+        refs = [references.get((level, seed)) for seed, _ in runs]
+        pct = [(f, a, ref) for f, a, ref in zip(finals, aucs, refs) if ref]
         out.append(
             Score(
                 level,
@@ -63,7 +84,9 @@ def summarise(results: list[tuple[dict[str, str], dict]]) -> list[Score]:
                 mean_std(finals),
                 mean_std(aucs),
                 len(runs),
-                int(runs[0]["final"]["labeled"]),
+                int(runs[0][1]["final"]["labeled"]),
+                float(np.mean([100 * f / ref for f, _, ref in pct])) if len(pct) == len(runs) else None,
+                float(np.mean([100 * a / ref for _, a, ref in pct])) if len(pct) == len(runs) else None,
             )
         )
     return out
@@ -71,7 +94,12 @@ def summarise(results: list[tuple[dict[str, str], dict]]) -> list[Score]:
 
 @dataclass
 class Winner:
-    """The best acquisition function of one (level, budget, ssl) cell and by how much it wins."""
+    """The strategy ranked first on AUC in one (level, budget, ssl) cell, and whether it is clear.
+
+    ``clear``: with paired statistics, its paired AUC difference to every other strategy is
+    positive with a 95% interval above zero; without them (one seed), its margin exceeds the
+    larger seed standard deviation. ``tie``: the first two have exactly the same AUC.
+    """
 
     level: str
     budget: str
@@ -82,11 +110,20 @@ class Winner:
     runner_up: str | None
     noise: float
     vs_random: float | None
+    clear: bool = True
+    tie: bool = False
+    paired: bool = False
 
     @property
-    def clear(self) -> bool:
-        """Whether the margin exceeds the seed-to-seed spread of the two best strategies."""
-        return self.runner_up is None or self.margin > self.noise
+    def verdict(self) -> str:
+        """What the table says: the winner only when it is clear, never on a tie or within noise."""
+        if self.runner_up is None:
+            return self.acq
+        if self.tie:
+            return f"none (tie: {self.acq} = {self.runner_up})"
+        if not self.clear:
+            return f"none clear ({self.acq} ahead by {self.margin:+.2f}, within noise)"
+        return f"{self.acq} ({self.margin:+.2f} over {self.runner_up})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -94,37 +131,52 @@ class Winner:
             "budget": self.budget,
             "ssl": self.ssl,
             "acq": self.acq,
-            "final_mean": self.score,
+            "metric": "auc",
+            "score": self.score,
             "margin": self.margin,
             "runner_up": self.runner_up,
             "noise": self.noise,
             "clear": self.clear,
+            "tie": self.tie,
+            "paired": self.paired,
             "vs_random": self.vs_random,
         }
 
 
-def winners(scores: list[Score]) -> list[Winner]:
-    """The winning acquisition per (level, budget, ssl), ranked by final mIoU (mean over seeds)."""
+def winners(scores: list[Score], paired: list[Paired] | None = None) -> list[Winner]:
+    """The first-ranked acquisition per (level, budget, ssl) on AUC (mean over seeds), and how sure."""
     cells: dict[tuple[str, str, str], list[Score]] = {}
     for s in scores:
         cells.setdefault((s.level, s.budget, s.ssl), []).append(s)
     out = []
     for (level, budget, ssl), members in cells.items():
-        ranked = sorted(members, key=lambda s: (-_num(s.final[0]), s.acq))
+        ranked = sorted(members, key=lambda s: (-_num(s.auc[0]), s.acq))
         best = ranked[0]
         second = ranked[1] if len(ranked) > 1 else None
         random = next((s for s in members if s.acq == "random"), None)
+        margin = best.auc[0] - second.auc[0] if second else math.nan
+        noise = max(best.auc[1], second.auc[1]) if second else 0.0
+        clear, used_pairs = second is None or margin > noise, False
+        if second is not None and paired:
+            pairs = [lookup(paired, level, budget, ssl, best.acq, s.acq) for s in ranked[1:]]
+            if all(p is not None and p.seeds > 1 for p in pairs):
+                used_pairs = True
+                clear = all(p.significant and p.mean > 0 for p in pairs)
+        tie = second is not None and margin == 0
         out.append(
             Winner(
                 level,
                 budget,
                 ssl,
                 best.acq,
-                best.final[0],
-                best.final[0] - second.final[0] if second else math.nan,
+                best.auc[0],
+                margin,
                 second.acq if second else None,
-                max(best.final[1], second.final[1]) if second else 0.0,
-                best.final[0] - random.final[0] if random is not None else None,
+                noise,
+                best.auc[0] - random.auc[0] if random is not None else None,
+                clear=bool(clear and not tie),
+                tie=tie,
+                paired=used_pairs,
             )
         )
     return out
@@ -156,13 +208,14 @@ def plot_guide(
                 w = index.get((level, budget, ssl))
                 face = (*colour[w.acq][:3], 0.85 if w.clear else 0.35) if w else (0.9, 0.9, 0.9, 1)
                 ax.add_patch(plt.Rectangle((xi, yi), 1, 1, facecolor=face, edgecolor="white", lw=2))
-                text = (
-                    "no data"
-                    if w is None
-                    else (f"{w.acq}\n+{w.margin:.1f} vs {w.runner_up}" if w.runner_up else w.acq)
-                )
-                if w is not None and not w.clear:
-                    text += "\n(within noise)"
+                if w is None:
+                    text = "no data"
+                elif w.tie:
+                    text = f"tie\n{w.acq} = {w.runner_up}"
+                elif not w.clear:
+                    text = f"none clear\n({w.acq} ahead,\nwithin noise)"
+                else:
+                    text = f"{w.acq}\n+{w.margin:.1f} vs {w.runner_up}" if w.runner_up else w.acq
                 ax.text(xi + 0.5, yi + 0.5, text, ha="center", va="center", fontsize=8)
         ax.set_xlim(0, len(levels))
         ax.set_ylim(0, len(budgets))
@@ -174,7 +227,7 @@ def plot_guide(
         ax.tick_params(length=0)
         for side in ax.spines.values():
             side.set_visible(False)
-    fig.suptitle("best acquisition per cell (final mIoU; margin over the runner-up)", fontsize=9)
+    fig.suptitle("best acquisition per cell (learning-curve AUC; margin over the runner-up)", fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
@@ -242,38 +295,8 @@ FINDINGS: list[dict[str, str]] = [
     },
 ]
 
-#: alcore's own ``alcore bench --preset quick`` winners on drivesim (see benchmarks/README.md)
-QUICK_RESULTS: list[dict[str, Any]] = [
-    {"level": "diverse", "budget": "low", "ssl": "none", "acq": "coreset", "margin": 0.70, "clear": False},
-    {
-        "level": "diverse",
-        "budget": "low",
-        "ssl": "fixmatch",
-        "acq": "coreset",
-        "margin": 1.21,
-        "clear": False,
-    },
-    {"level": "diverse", "budget": "high", "ssl": "none", "acq": "entropy", "margin": 1.11, "clear": False},
-    {"level": "diverse", "budget": "high", "ssl": "fixmatch", "acq": "random", "margin": 1.03, "clear": True},
-    {"level": "redundant", "budget": "low", "ssl": "none", "acq": "coreset", "margin": 0.43, "clear": False},
-    {
-        "level": "redundant",
-        "budget": "low",
-        "ssl": "fixmatch",
-        "acq": "coreset",
-        "margin": 1.19,
-        "clear": True,
-    },
-    {"level": "redundant", "budget": "high", "ssl": "none", "acq": "entropy", "margin": 0.31, "clear": False},
-    {
-        "level": "redundant",
-        "budget": "high",
-        "ssl": "fixmatch",
-        "acq": "coreset",
-        "margin": 0.11,
-        "clear": False,
-    },
-]
+#: where a summary.json written by ``alcore bench --preset quick`` ships with alcore (if it does)
+QUICK_SUMMARY = Path(__file__).with_name("data") / "quick-summary.json"
 
 
 def finding(data: str, budget: str, ssl: bool) -> dict[str, str]:
@@ -282,9 +305,29 @@ def finding(data: str, budget: str, ssl: bool) -> dict[str, str]:
     return next(f for f in FINDINGS if f["data"] == data and f["budget"] == budget and f["ssl"] == want)
 
 
-def quick_result(data: str, budget: str, ssl: bool) -> dict[str, Any] | None:
-    """alcore's recorded quick-preset winner for the same regime, if one was recorded."""
-    for r in QUICK_RESULTS:
-        if r["level"] == data and r["budget"] == budget and (r["ssl"] != "none") == ssl:
-            return r
+def shipped_summary(path: Path | None = None) -> dict[str, Any] | None:
+    """The quick bench's summary.json shipped with alcore, or None when none ships."""
+    path = path or QUICK_SUMMARY
+    if not path.is_file():
+        return None
+    import json
+
+    return json.loads(path.read_text())
+
+
+def quick_result(data: str, budget: str, ssl: bool, summary: dict[str, Any] | None = None
+                 ) -> dict[str, Any] | None:
+    """The shipped quick bench's verdict for the same regime: winner entry plus its paired CIs."""
+    summary = summary if summary is not None else shipped_summary()
+    if not summary:
+        return None
+    for w in summary.get("winners", []):
+        if w["level"] == data and w["budget"] == budget and (w["ssl"] != "none") == ssl:
+            key = (w["level"], w["budget"], w["ssl"], "auc")
+            pairs = [
+                p
+                for p in summary.get("paired", [])
+                if (p["level"], p["budget"], p["ssl"], p["metric"]) == key
+            ]
+            return {**w, "pairs": pairs}
     return None

@@ -1,4 +1,4 @@
-"""The bench report: mIoU table per cell (mean +- std over seeds), learning curves, guide map."""
+"""The bench report: AUC and final mIoU per cell, paired differences with 95% CIs, curves, guide map."""
 
 from __future__ import annotations
 
@@ -8,20 +8,27 @@ from typing import Any
 
 from alcore.bench.grid import Cell, Grid
 from alcore.bench.guide import Score, Winner, plot_guide, summarise, winners
+from alcore.bench.paired import Paired, paired_differences
 from alcore.progress import Reporter
 from alcore.sdk.atomic import read_json, write_json, write_text
 
 
-def _pm(pair: tuple[float, float]) -> str:
+def _pm(pair: tuple[float, float], pct: float | None = None) -> str:
     mean, std = pair
-    return "n/a" if mean is None or math.isnan(mean) else f"{mean:.2f} \u00b1 {std:.2f}"
+    if mean is None or math.isnan(mean):
+        return "n/a"
+    return f"{mean:.2f} \u00b1 {std:.2f}" + (f" ({pct:.0f}%)" if pct is not None else "")
 
 
-def table(grid: Grid, scores: list[Score], found: list[Winner]) -> str:
-    """Markdown: one row per (level, budget, ssl), one column per acquisition, plus the winner."""
+def table(grid: Grid, scores: list[Score], found: list[Winner], metric: str = "auc") -> str:
+    """Markdown: one row per (level, budget, ssl), one column per acquisition, plus the verdict.
+
+    Cells give ``metric`` (``auc`` or ``final``) as mean +- std over seeds and, where a
+    full-supervision reference exists, as a percentage of it.
+    """
     index = {(s.level, s.budget, s.ssl, s.acq): s for s in scores}
     best = {(w.level, w.budget, w.ssl): w for w in found}
-    head = ["level", "budget", "ssl", "labeled"] + grid.acqs + ["best (margin)"]
+    head = ["level", "budget", "ssl", "labeled"] + grid.acqs + ["best on AUC (paired 95% CI)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for level in grid.levels:
         for budget in grid.budgets:
@@ -31,20 +38,53 @@ def table(grid: Grid, scores: list[Score], found: list[Winner]) -> str:
                     continue
                 labeled = next(s.labeled for s in row if s)
                 w = best.get((level.name, budget.name, ssl))
-                verdict = (
-                    ""
-                    if w is None
-                    else (
-                        f"{w.acq} (+{w.margin:.2f}{'' if w.clear else ', within noise'})"
-                        if w.runner_up
-                        else w.acq
-                    )
-                )
-                cells = [_pm(s.final) if s else "-" for s in row]
+                cells = [
+                    (_pm(s.auc, s.auc_pct) if metric == "auc" else _pm(s.final, s.final_pct)) if s else "-"
+                    for s in row
+                ]
+                verdict = "" if w is None else w.verdict
                 lines.append(
                     "| " + " | ".join([level.name, budget.name, ssl, str(labeled), *cells, verdict]) + " |"
                 )
     return "\n".join(lines)
+
+
+def paired_table(paired: list[Paired]) -> str:
+    """Markdown: every paired difference, AUC and final mIoU side by side, '*' where significant."""
+
+    def fmt(p: Paired | None) -> str:
+        if p is None:
+            return "-"
+        if math.isnan(p.ci_low):
+            return f"{p.mean:+.2f} (1 seed)"
+        return f"{p.mean:+.2f} [{p.ci_low:+.2f}, {p.ci_high:+.2f}]" + (" *" if p.significant else "")
+
+    rows: dict[tuple, dict[str, Paired]] = {}
+    for p in paired:
+        rows.setdefault((p.level, p.budget, p.ssl, p.acq, p.baseline), {})[p.metric] = p
+    lines = [
+        "| level | budget | ssl | strategy | vs | AUC diff [95% CI] | final mIoU diff [95% CI] | seeds |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for (level, budget, ssl, acq, base), by in rows.items():
+        seeds = next(iter(by.values())).seeds
+        lines.append(
+            f"| {level} | {budget} | {ssl} | {acq} | {base} | {fmt(by.get('auc'))} | "
+            f"{fmt(by.get('final'))} | {seeds} |"
+        )
+    return "\n".join(lines)
+
+
+def reference_mious(root: Path) -> dict[tuple[str, int], float]:
+    """(level, seed) -> mIoU of the full-supervision reference (whole pool labeled), where trained."""
+    out = {}
+    for path in sorted((root / "reference").glob("*-s*/cycles/000/metrics.json")):
+        level, _, seed = path.parents[2].name.rpartition("-s")
+        try:
+            out[(level, int(seed))] = float(read_json(path)["mIoU"])
+        except (KeyError, ValueError):
+            continue
+    return out
 
 
 def write_bench_report(
@@ -57,11 +97,16 @@ def write_bench_report(
         (c, root / "cells" / c.name) for c in cells if (root / "cells" / c.name / "results.json").is_file()
     ]
     results = [
-        ({"level": c.level, "budget": c.budget, "ssl": c.ssl, "acq": c.acq}, read_json(d / "results.json"))
+        (
+            {"level": c.level, "budget": c.budget, "ssl": c.ssl, "acq": c.acq, "seed": c.seed},
+            read_json(d / "results.json"),
+        )
         for c, d in finished
     ]
-    scores = summarise(results)
-    found = winners(scores)
+    references = reference_mious(root)
+    scores = summarise(results, references)
+    paired = paired_differences(results, grid.acqs)
+    found = winners(scores, paired)
     levels = read_json(root / "levels.json") if (root / "levels.json").is_file() else {}
     timing = read_json(root / "timing.json") if (root / "timing.json").is_file() else {}
     summary = {
@@ -71,6 +116,8 @@ def write_bench_report(
         "finished": len(finished),
         "scores": [s.to_dict() for s in scores],
         "winners": [w.to_dict() for w in found],
+        "paired": [p.to_dict() for p in paired],
+        "references": [{"level": k[0], "seed": k[1], "mIoU": v} for k, v in sorted(references.items())],
         "seconds": timing.get("seconds"),
     }
     write_json(out / "summary.json", summary)
@@ -105,12 +152,30 @@ def write_bench_report(
         "",
         f"Measured redundancy (0 diverse .. 1 redundant): {red or 'n/a'}.",
         "",
-        "Final mIoU (mean \u00b1 std over seeds); best = highest mean, margin over the runner-up "
-        "('within noise' where the margin is below the larger seed std).",
+        "Learning-curve AUC (mean mIoU over the curve; mean \u00b1 std over seeds, and as % of the "
+        "full-supervision reference: the whole pool labeled, same training). A strategy is named "
+        "best only when its paired AUC difference to every other strategy has a 95% CI above zero "
+        "(strategies of one seed share the initial set and the cycle-0 model).",
         "",
-        table(grid, scores, found),
+        table(grid, scores, found, "auc"),
+        "",
+        "Final mIoU (mean \u00b1 std over seeds, % of reference):",
+        "",
+        table(grid, scores, found, "final"),
+        "",
+        "Paired differences (strategy minus baseline, per seed; mean and 95% t interval; "
+        "* = interval excludes 0):",
+        "",
+        paired_table(paired),
         "",
     ]
+    if references:
+        md[6:6] = [
+            "Full-supervision reference mIoU: "
+            + ", ".join(f"{lv} s{sd} {v:.2f}" for (lv, sd), v in sorted(references.items()))
+            + ".",
+            "",
+        ]
     if guide:
         md += ["![usage guide](guide.png)", ""]
     if curves:

@@ -6,6 +6,7 @@
       bench.json                 the grid
       levels.json                pool size and measured redundancy of each level
       shared/<share>/            cycle 0 of one (level, budget, ssl, seed), trained once
+      reference/<level>-s<seed>/ full supervision (whole pool labeled), trained once per level/seed
       cells/<cell>/              one run directory per cell; finished when results.json exists
       report/                    bench.md, summary.json, guide.png, report.html (learning curves)
 """
@@ -23,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from alcore.bench.grid import Cell, Grid, same_training, share_config, shares
+from alcore.bench.grid import Cell, Grid, reference_config, references, same_training, share_config, shares
 from alcore.config import RunConfig
 from alcore.experiment import Experiment, build_components
 from alcore.plugins import Registry, get_registry, require
@@ -201,7 +202,8 @@ class Bench:
             f"finished, {len(todo)} to run with {jobs} job(s)"
         )
         t0 = time.time()
-        failures = (self._run_serial if jobs <= 1 else self._run_parallel)(todo, jobs)
+        refs = self.missing_references(cells)
+        failures = (self._run_serial if jobs <= 1 else self._run_parallel)(todo, jobs, refs)
         wall = time.time() - t0
         timing = self.root / "timing.json"
         spent = (read_json(timing) if timing.is_file() else {}).get("seconds", 0.0)
@@ -219,6 +221,17 @@ class Bench:
             )
         return report
 
+    def missing_references(self, cells: list[Cell]) -> dict[str, RunConfig]:
+        """Reference runs still to train: directory name -> configuration (none if disabled)."""
+        if not self.grid.reference:
+            return {}
+        pools = {name: entry["pool"] for name, entry in self.levels().items()}
+        return {
+            name: reference_config(cell, pools[cell.level])
+            for name, cell in references(cells).items()
+            if not shared_done(self.root / "reference" / name)
+        }
+
     def _progress(
         self,
         done: int,
@@ -234,8 +247,15 @@ class Bench:
             what = f"failed: {(failures or {}).get(name, 'unknown error')}"
         self.reporter.info(f"[{done}/{total}] {name}: {what} ({seconds:.0f}s)")
 
-    def _run_serial(self, todo: list[Cell], jobs: int) -> dict[str, str]:
+    def _run_serial(self, todo: list[Cell], jobs: int, refs: dict[str, RunConfig]) -> dict[str, str]:
         failures: dict[str, str] = {}
+        for name, cfg in refs.items():
+            t0 = time.time()
+            try:
+                run_share(cfg, self.root / "reference" / name, self.registry)
+                self.reporter.info(f"reference {name} ready ({time.time() - t0:.0f}s)")
+            except Exception as exc:  # the reference only adds percentages; cells go on without it
+                self.reporter.info(f"reference {name} failed: {exc}")
         for i, cell in enumerate(todo, 1):
             t0 = time.time()
             try:
@@ -250,7 +270,7 @@ class Bench:
             self._progress(i, len(todo), cell.name, result, time.time() - t0, failures)
         return failures
 
-    def _run_parallel(self, todo: list[Cell], jobs: int) -> dict[str, str]:
+    def _run_parallel(self, todo: list[Cell], jobs: int, refs: dict[str, RunConfig]) -> dict[str, str]:
         limit_threads()
         failures: dict[str, str] = {}
         groups = shares(todo)
@@ -271,6 +291,9 @@ class Bench:
                 else:
                     fut = ex.submit(_share_task, share_config(first), str(self.share_dir(first)))
                     pending[fut] = ("share", key)
+            for name, cfg in refs.items():
+                fut = ex.submit(_share_task, cfg, str(self.root / "reference" / name))
+                pending[fut] = ("reference", name)
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:
@@ -281,6 +304,9 @@ class Bench:
                         value, error = None, f"{type(exc).__name__}: {exc}"
                     else:
                         error = None
+                    if kind == "reference":
+                        self.reporter.info(f"reference {what} " + (f"failed: {error}" if error else "ready"))
+                        continue
                     if kind == "share":
                         if error:
                             for cell in groups[what]:

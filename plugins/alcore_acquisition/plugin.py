@@ -6,12 +6,16 @@ from typing import Any
 
 from alcore.sdk.hookspecs import hookimpl
 from alcore.sdk.params import Param
-from alcore_acquisition import coreset, hybrid, scores
+from alcore_acquisition import coreset, hybrid, scores, stratified
 
 
 @hookimpl
 def register_acquisitions(register: Any) -> None:
     register("random", scores.RandomAcquisition, help="uniform random selection (seeded)")
+    register("stratified", stratified.StratifiedRandom,
+             help="random frames spread evenly over groups (drives): the 'improved random' baseline",
+             params=[Param("count_labeled", bool, True,
+                           "count frames labeled earlier towards their group's share")])
     register("entropy", scores.entropy, help="highest mean pixel entropy",
              params=[Param("normalized", bool, False, "divide by log(num classes)")])
     register("margin", scores.margin, help="smallest top-1 / top-2 probability margin")

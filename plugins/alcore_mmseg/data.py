@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,6 +12,33 @@ from alcore.sdk.dataset import DatasetInfo, Sample
 
 DATASET_TYPE = "AlcoreSegDataset"
 _registered = False
+#: file lists referred to by token from dataset configs (most recent last), see :func:`file_token`
+_FILE_LISTS: OrderedDict[str, list[dict]] = OrderedDict()
+_KEEP_LISTS = 64
+TOKEN_PREFIX = "alcore-files:"
+
+
+def file_token(files: list[dict]) -> str:
+    """A short name for a file list, resolved in this process when the dataset is built.
+
+    MMEngine formats its whole config several times per Runner (logging, dumping, checkpoint
+    metadata); with thousands of file records inline that cost grew with the labeled set.
+    """
+    token = TOKEN_PREFIX + hashlib.sha1(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
+    _FILE_LISTS[token] = files
+    _FILE_LISTS.move_to_end(token)
+    while len(_FILE_LISTS) > _KEEP_LISTS:
+        _FILE_LISTS.popitem(last=False)
+    return token
+
+
+def resolve_files(files: Sequence[dict] | str) -> list[dict]:
+    """The file list a config names: given inline, or by a token of this process."""
+    if isinstance(files, str):
+        if files not in _FILE_LISTS:
+            raise KeyError(f"{files} names no file list of this process")
+        return list(_FILE_LISTS[files])
+    return list(files)
 
 
 def register_dataset_type() -> None:
@@ -23,8 +53,8 @@ def register_dataset_type() -> None:
     class AlcoreSegDataset(BaseSegDataset):
         """A segmentation dataset whose files are given as a list instead of scanned from folders."""
 
-        def __init__(self, files: Sequence[dict], **kwargs: Any) -> None:
-            self._files = list(files)
+        def __init__(self, files: Sequence[dict] | str, **kwargs: Any) -> None:
+            self._files = resolve_files(files)
             super().__init__(data_root="", data_prefix=dict(img_path="", seg_map_path=""), **kwargs)
 
         def load_data_list(self) -> list[dict]:
@@ -89,10 +119,11 @@ def dataset_cfg(
     augment: Sequence[dict] = (),
     steps: Sequence[dict] | None = None,
 ) -> dict:
-    """A config dict for an ``AlcoreSegDataset`` over ``samples`` (``steps``: a pipeline of its own)."""
+    """A config dict for an ``AlcoreSegDataset`` over ``samples`` (the file list by token; ``steps``:
+    a pipeline of its own)."""
     return dict(
         type=DATASET_TYPE,
-        files=files_of(samples, with_labels),
+        files=file_token(files_of(samples, with_labels)),
         metainfo=dict(classes=tuple(info.classes), palette=[list(c) for c in info.palette]),
         ignore_index=info.ignore_index,
         pipeline=list(steps) if steps is not None else pipeline(train, with_labels, augment),

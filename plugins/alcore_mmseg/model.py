@@ -7,6 +7,7 @@ Each job lives in its own module (:mod:`~alcore_mmseg.training`, :mod:`~alcore_m
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,20 @@ log = logging.getLogger("alcore")
 # older names, kept for code written against them
 _prepare_stack = prepare_stack
 _scope = scope
+
+
+def cpu_threads(threads: int = 0) -> int:
+    """Torch CPU threads: ``threads`` if > 0, else ``OMP_NUM_THREADS`` if set, else one.
+
+    On cores shared with other work, extra OpenMP threads spin against the neighbour and a cycle
+    can get several times slower; one thread never falls off that cliff (benchmarks/README.md).
+    """
+    if threads > 0:
+        return threads
+    try:
+        return max(1, int(os.environ.get("OMP_NUM_THREADS", "")))
+    except ValueError:
+        return 1
 
 
 class MMSegModel:
@@ -66,6 +81,7 @@ class MMSegModel:
         embedding_stage: int = -1,
         segmentor: Any = None,
         checkpoint: str | Path | None = None,
+        threads: int = 0,
     ) -> None:
         if batch_size < 2:
             raise ConfigError("model option batch_size must be at least 2 (BatchNorm needs it)")
@@ -103,6 +119,8 @@ class MMSegModel:
             if any(k.startswith(("decode_head.", "backbone.")) for k in given):
                 # a whole segmentor (an MMEngine iter_N.pth, alcore's own): it initialises the model
                 self.init_state, pretrained, on_url = given, None, "scratch"
+        if self.device.type == "cpu":
+            torch.set_num_threads(cpu_threads(threads))
         if config:
             self.user_cfg = configs.load_user_config(
                 Path(config), info.num_classes, info.ignore_index, on_url, pretrained

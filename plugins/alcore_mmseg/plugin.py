@@ -24,6 +24,7 @@ PARAMS = [
     Param("device", str, "auto", "'auto', 'cpu' or 'cuda'"),
     Param("mc_samples", int, 8, "stochastic decode-head passes for the 'bald' quantity"),
     Param("embedding_stage", int, -1, "backbone stage pooled into 'backbone_embedding' (-1: last)"),
+    Param("threads", int, 0, "torch CPU threads (0: OMP_NUM_THREADS if set, else 1: no cliff on busy cores)"),
 ]
 
 

@@ -78,6 +78,7 @@ def runner_config(
             logger=dict(type="LoggerHook", interval=max(1, iters // 4), log_metric_by_epoch=False),
             param_scheduler=dict(type="ParamSchedulerHook"),
             sampler_seed=dict(type="DistSamplerSeedHook"),
+            checkpoint=None,  # alcore writes the cycle's weights itself; no second checkpoint
         ),
         env_cfg=dict(cudnn_benchmark=False, dist_cfg=dict(backend="gloo")),
         randomness=dict(seed=model.seed * 1000 + cycle),

@@ -54,6 +54,7 @@ def test_every_builtin_acquisition_passes_the_contract(registry):
     n = 40
     q = {name: rng.random(n) for name in ("entropy", "entropy_normalized", "margin", "equal", "bald")}
     q["embedding"] = rng.normal(size=(n, 6))
+    q["group"], q["frame"] = np.arange(n) // 8, np.arange(n) % 8  # pool quantities (stratified)
     for name in registry.names("acquisition"):
         if registry.get("acquisition", name).plugin != "alcore":
             continue

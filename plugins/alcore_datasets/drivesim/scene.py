@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .sim_canvas import Z_FAR
-from .sim_items import (
+from .canvas import Z_FAR
+from .items import (
     Barrier,
     Building,
     CrossStreet,
@@ -19,7 +19,7 @@ from .sim_items import (
     Tree,
     Vehicle,
 )
-from .sim_style import (
+from .style import (
     BUS,
     CAR,
     CAR_COLOURS,
@@ -42,6 +42,18 @@ from .sim_style import (
 )
 
 KINDS = ("city", "suburb", "rural")
+#: road types of the ``video`` family: the original three plus highway and tunnel
+VIDEO_KINDS = KINDS + ("highway", "tunnel")
+#: ego speed range (metres per simulated frame) per road type
+SPEEDS = {
+    "city": (0.25, 0.42),
+    "suburb": (0.3, 0.5),
+    "rural": (0.45, 0.75),
+    "highway": (0.8, 1.2),
+    "tunnel": (0.6, 0.9),
+}
+#: rare road users of a drive plan -> the scene's presence keys
+RARE_KEYS = {"train": TRAIN, "motorcycle": MOTO, "bus": BUS, "bicycle": "cyclists"}
 
 
 @dataclass
@@ -92,6 +104,8 @@ class Scene:
     style: Style | None = None
     textures: Textures | None = None
     rare: set[int] = field(default_factory=set)
+    #: height of a tunnel ceiling (0: open sky)
+    ceiling: float = 0.0
 
 
 def _look(rng: np.random.Generator) -> tuple:
@@ -101,6 +115,10 @@ def _look(rng: np.random.Generator) -> tuple:
 
 
 def _road(rng: np.random.Generator, kind: str) -> Road:
+    if kind in ("highway", "tunnel"):
+        from .roads import fast_road
+
+        return fast_road(rng, kind)
     lane = rng.uniform(2.9, 3.6)
     two_way = kind != "city" or rng.random() < 0.7
     lanes_right = int(rng.integers(1, 3)) if kind != "rural" else 1
@@ -134,6 +152,9 @@ def _road(rng: np.random.Generator, kind: str) -> Road:
 def _skyline(rng: np.random.Generator, kind: str, style: Style):
     """Far-away silhouettes above the horizon as (x-fractions, heights) polygons."""
     out = []
+    if kind == "tunnel":
+        return out
+    kind = "rural" if kind == "highway" else kind
     haze = style.sky_bottom
     if kind != "rural" or rng.random() < 0.6:
         u = np.linspace(0, 1, 40)
@@ -160,15 +181,30 @@ def _facade(rng: np.random.Generator, style: Style) -> tuple[np.ndarray, np.ndar
 
 
 def sample_scene(
-    rng: np.random.Generator, width: int, height: int, duration: float, supersample: int = 2
+    rng: np.random.Generator,
+    width: int,
+    height: int,
+    duration: float,
+    supersample: int = 2,
+    kind: str | None = None,
+    condition: str | None = None,
+    rare: tuple[str, ...] | None = None,
 ) -> Scene:
-    """Lay out one drive long enough for ``duration`` simulated frames at the drawn speed."""
-    kind = str(rng.choice(KINDS, p=[0.45, 0.35, 0.2]))
-    style = sample_style(rng, kind)
+    """Lay out one drive long enough for ``duration`` simulated frames at the drawn speed.
+
+    Road type, condition and rare road users are drawn unless given (the ``video`` plan gives them).
+    """
+    if kind is None:
+        kind = str(rng.choice(KINDS, p=[0.45, 0.35, 0.2]))
+    if condition is None:
+        style = sample_style(rng, kind)
+    else:
+        from .conditions import condition_style
+
+        style = condition_style(rng, kind, condition)
     road = _road(rng, kind)
     W, H = width * supersample, height * supersample
-    speed = {"city": (0.25, 0.42), "suburb": (0.3, 0.5), "rural": (0.45, 0.75)}[kind]
-    speed = float(rng.uniform(*speed))
+    speed = float(rng.uniform(*SPEEDS[kind]))
     ego_lane = int(rng.integers(0, road.lanes_right)) if road.lanes_right else 0
     scene = Scene(
         kind=kind,
@@ -187,7 +223,7 @@ def sample_scene(
         style=style,
         textures=make_textures(rng, W, H, style),
     )
-    rare = {
+    given, rare = rare, {
         WALL: rng.random() < 0.35,
         FENCE: rng.random() < (0.6 if kind == "rural" else 0.3),
         TRUCK: rng.random() < 0.35,
@@ -197,8 +233,14 @@ def sample_scene(
         "cyclists": rng.random() < 0.3,
         "lights": kind == "city" and rng.random() < 0.7 or kind == "suburb" and rng.random() < 0.3,
     }
+    if given is not None:
+        for name, key in RARE_KEYS.items():
+            rare[key] = name in given
+        rare[TRUCK] = rare[TRUCK] or kind == "highway" and rng.random() < 0.6
     present = {k for k, v in rare.items() if v}
     scene.rare = {k for k in present if isinstance(k, int)}
+    if kind == "tunnel":
+        scene.ceiling = float(rng.uniform(4.8, 6.0))
     lo = -40.0
     hi = speed * duration + Z_FAR + 40.0
     crossings = _crossings(rng, kind, lo, hi)
@@ -210,6 +252,8 @@ def sample_scene(
 
 
 def _crossings(rng: np.random.Generator, kind: str, lo: float, hi: float) -> list[tuple[float, float]]:
+    if kind in ("highway", "tunnel"):
+        return []
     if kind == "rural" and rng.random() < 0.7:
         return []
     out, s = [], lo + rng.uniform(10, 80)
@@ -252,6 +296,11 @@ def _paint(rng, scene: Scene, lo: float, hi: float, crossings) -> None:
 
 def _roadside(rng, scene: Scene, side: int, lo: float, hi: float, crossings, rare) -> None:
     road, kind, style = scene.road, scene.kind, scene.style
+    if kind in ("highway", "tunnel"):
+        from .roads import fast_roadside
+
+        fast_roadside(rng, scene, side, lo, hi)
+        return
     i = 0 if side < 0 else 1
     curb = road.edge(side)
     line = road.building_line(side)

@@ -7,9 +7,9 @@ import math
 import cv2
 import numpy as np
 
-from .sim_canvas import Z_FAR, Z_NEAR, Camera, Canvas
-from .sim_scene import Scene
-from .sim_style import ROAD, SIDEWALK, SKY, TERRAIN
+from .canvas import Z_FAR, Z_NEAR, Camera, Canvas, ground_band
+from .scene import Scene
+from .style import BUILDING, ROAD, SIDEWALK, SKY, TERRAIN, Style
 
 GROUND_FAR = 400.0
 
@@ -88,6 +88,8 @@ def render(
     cv.img[:] = tex.sky
     cv.lab[:] = SKY
     _ground(cv, cam, scene)
+    if scene.ceiling:
+        _ceiling(cv, cam, scene)
     for group in (scene.ground, scene.paint):
         for it in _visible(group, cam, t):
             it.draw(cv, cam, t, st)
@@ -100,12 +102,48 @@ def render(
     img *= 1.0 + st.amp_fine[lab][..., None] * tex.fine + st.amp_coarse[lab][..., None] * tex.coarse
     img *= st.gain
     img += st.offset
+    if st.fog:
+        _fog(img, scene.horizon + cam.pitch, st)
     width, height = out_size
     ss = scene.width // width
     if ss > 1:
         img = cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA)
         lab = np.ascontiguousarray(lab[ss // 2 :: ss, ss // 2 :: ss])
+    if st.rain:
+        _streaks(img, rng, st.rain)
     if st.blur:
         img = cv2.GaussianBlur(img, (0, 0), st.blur)
     img += rng.standard_normal(img.shape, dtype=np.float32) * st.noise
     return np.clip(img, 0, 255).astype(np.uint8), lab
+
+
+def _ceiling(cv: Canvas, cam: Camera, scene: Scene) -> None:
+    """A tunnel's roof between its walls, as far as items are drawn (the exit shows beyond)."""
+    road = scene.road
+    x0, x1 = road.left - road.sidewalk[0], road.right + road.sidewalk[1]
+    band = ground_band(cam, x0, x1, cam.s_e, cam.s_e + Z_FAR, y=scene.ceiling)
+    colour = tuple(float(c) for c in scene.style.colours[ROAD] * 0.6)
+    cv.fill(band, colour, BUILDING)
+
+
+def _fog(img: np.ndarray, horizon: float, st: Style) -> None:
+    """Blend towards the fog colour, fully at the horizon and above, fading towards the bottom."""
+    height = img.shape[0]
+    rows = np.arange(height, dtype=np.float32)
+    near = np.clip((rows - horizon) / max(height - horizon, 1.0), 0.0, 1.0)
+    weight = (st.fog * (1.0 - near) ** 1.5)[:, None, None]
+    img *= 1.0 - weight
+    img += weight * st.fog_colour
+
+
+def _streaks(img: np.ndarray, rng: np.random.Generator, density: float) -> None:
+    """Rain on the windscreen: short, faint, slanted bright strokes that change every frame."""
+    height, width = img.shape[:2]
+    count = int(density * width * height / 150)
+    xs = rng.uniform(0, width, count)
+    ys = rng.uniform(0, height, count)
+    lengths = rng.uniform(2, 6, count)
+    mask = np.zeros((height, width), np.float32)
+    for x, y, n in zip(xs, ys, lengths):
+        cv2.line(mask, (int(x), int(y)), (int(x + 0.3 * n), int(y + n)), 1.0, 1)
+    img += 35.0 * mask[..., None]

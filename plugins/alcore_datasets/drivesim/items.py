@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .sim_canvas import Z_FAR, Z_NEAR, Camera, Canvas, facing_rect, ground_band, side_quad
-from .sim_style import (
+from .canvas import Z_FAR, Z_NEAR, Camera, Canvas, facing_rect, ground_band, side_quad
+from .style import (
     BIKE,
     BUILDING,
     BUS,

@@ -102,11 +102,16 @@ class Style:
     dusk: bool
     amp_fine: np.ndarray
     amp_coarse: np.ndarray
+    #: haze strength at the horizon (0: none) and its colour; rain streak density (0: dry)
+    fog: float = 0.0
+    fog_colour: np.ndarray | None = None
+    rain: float = 0.0
 
 
-def sample_style(rng: np.random.Generator, kind: str) -> Style:
-    """Draw one sequence's colours, lighting (day, overcast or dusk), texture strength and noise."""
-    weather = rng.choice(["sunny", "overcast", "dusk"], p=[0.5, 0.32, 0.18])
+def sample_style(rng: np.random.Generator, kind: str, weather: str | None = None) -> Style:
+    """Draw one sequence's colours, lighting (day, overcast, dusk or night), textures and noise."""
+    if weather is None:
+        weather = rng.choice(["sunny", "overcast", "dusk"], p=[0.5, 0.32, 0.18])
     road_grey = rng.uniform(65, 115)
     autumn = rng.random() < 0.2
     veg_base = (150, 130, 45) if autumn else (rng.uniform(40, 90), rng.uniform(95, 140), 40)
@@ -133,9 +138,12 @@ def sample_style(rng: np.random.Generator, kind: str) -> Style:
         g = rng.uniform(170, 215)
         sky_top, sky_bottom = (g - 15, g - 10, g), (g + 20, g + 20, g + 22)
         gain = rng.uniform(0.8, 1.0)
-    else:
+    elif weather == "dusk":
         sky_top, sky_bottom = (70, 70, 130), (240, 150, 90)
         gain = rng.uniform(0.55, 0.8)
+    else:
+        sky_top, sky_bottom = (8, 10, 24), (30, 32, 50)
+        gain = rng.uniform(0.25, 0.4)
     tint = np.array([1.0, 1.0, 1.0], np.float32) + rng.normal(0, 0.04, 3).astype(np.float32)
     if weather == "dusk":
         tint *= np.array([1.12, 0.95, 0.82], np.float32)
@@ -155,7 +163,7 @@ def sample_style(rng: np.random.Generator, kind: str) -> Style:
         offset=float(rng.uniform(-10, 10)),
         noise=float(rng.uniform(1.0, 7.0)),
         blur=float(rng.choice([0.0, 0.0, 0.0, 0.6, 0.9])),
-        dusk=weather == "dusk",
+        dusk=weather in ("dusk", "night"),
         amp_fine=amp_fine,
         amp_coarse=amp_coarse,
     )

@@ -1,0 +1,104 @@
+"""Paired statistics on constructed results whose differences and intervals are known."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from alcore.bench.grid import Budget, Grid, Level
+from alcore.bench.guide import summarise, winners
+from alcore.bench.paired import mean_ci, paired_differences, t95
+from alcore.bench.report import write_bench_report
+from alcore.sdk.atomic import write_json
+
+SEED_EFFECT = [0.0, 10.0, -8.0, 5.0, -3.0]
+
+
+def result(base: float, final: float) -> dict:
+    """A two-point curve: cycle 0 at ``base`` (shared within a seed), then ``final``."""
+    return {
+        "curve": [{"cycle": 0, "labeled": 4, "mIoU": base}, {"cycle": 1, "labeled": 8, "mIoU": final}],
+        "final": {"labeled": 8, "mIoU": final},
+    }
+
+
+def rows(gains: dict[str, list[float]], level: str = "d", ssl: str = "none") -> list:
+    """Per seed a large shared seed effect; each strategy adds its own per-seed gain to the final."""
+    out = []
+    for acq, per_seed in gains.items():
+        for seed, gain in enumerate(per_seed):
+            base = 20.0 + SEED_EFFECT[seed]
+            keys = {"level": level, "budget": "b", "ssl": ssl, "acq": acq, "seed": seed}
+            out.append((keys, result(base, base + 5.0 + gain)))
+    return out
+
+
+def test_t_quantiles() -> None:
+    assert t95(1) == 12.706 and t95(4) == 2.776 and t95(30) == 2.042
+    assert 2.0 < t95(40) < 2.03 and abs(t95(10_000) - 1.96) < 1e-3
+    assert math.isnan(t95(0))
+
+
+def test_mean_ci_known_answer() -> None:
+    mean, lo, hi = mean_ci([1, 2, 3, 4, 5])
+    half = 2.776 * math.sqrt(2.5) / math.sqrt(5)
+    assert mean == 3.0 and lo == pytest.approx(3 - half) and hi == pytest.approx(3 + half)
+    assert math.isnan(mean_ci([2.0])[1])
+
+
+def test_paired_difference_separates_what_the_seed_spread_hides() -> None:
+    data = rows({"random": [0.0] * 5, "entropy": [0.8, 0.9, 1.0, 1.1, 1.2]})
+    (final,) = [p for p in paired_differences(data) if p.metric == "final"]
+    (auc,) = [p for p in paired_differences(data) if p.metric == "auc"]
+    assert (final.acq, final.baseline, final.seeds) == ("entropy", "random", 5)
+    half = 2.776 * math.sqrt(0.025) / math.sqrt(5)
+    assert final.mean == pytest.approx(1.0) and final.ci_low == pytest.approx(1.0 - half)
+    assert final.significant
+    # the AUC of a two-point curve is the mean of its ends: half the final difference
+    assert auc.mean == pytest.approx(0.5) and auc.half_width == pytest.approx(half / 2)
+    (w,) = winners(summarise(data), paired_differences(data))
+    assert w.acq == "entropy" and w.clear and w.paired
+    # the unpaired rule would call the same margin noise: the seed std dwarfs it
+    (unpaired,) = winners(summarise(data))
+    assert not unpaired.clear
+
+
+def test_within_noise_and_exact_tie_name_no_best() -> None:
+    noisy = rows({"random": [0.0] * 5, "coreset": [2.0, -1.0, 1.5, -1.8, 0.5]})
+    (w,) = winners(summarise(noisy), paired_differences(noisy))
+    assert w.acq == "coreset" and not w.clear and w.verdict.startswith("none clear")
+    tied = rows({"random": [0.3, 0.1, 0.0, 0.2, 0.4], "entropy": [0.3, 0.1, 0.0, 0.2, 0.4]})
+    (t,) = winners(summarise(tied), paired_differences(tied))
+    assert t.tie and not t.clear and t.verdict.startswith("none (tie")
+
+
+def test_every_pair_once_with_random_as_baseline() -> None:
+    data = rows({"entropy": [1.0] * 5, "random": [0.0] * 5, "coreset": [2.0] * 5})
+    pairs = {(p.acq, p.baseline) for p in paired_differences(data, ["entropy", "coreset"])}
+    assert pairs == {("entropy", "random"), ("coreset", "random"), ("coreset", "entropy")}
+
+
+def test_summary_json_and_report(tmp_path) -> None:
+    grid = Grid([Level("d", "drivesim")], [Budget("b", 4, 4)], ["random", "entropy"], ["none"],
+                [0, 1, 2, 3, 4], 1)
+    cells = grid.cells({"d": 40})
+    gains = {"random": [0.0] * 5, "entropy": [0.8, 0.9, 1.0, 1.1, 1.2]}
+    for cell in cells:
+        base = 20.0 + SEED_EFFECT[cell.seed]
+        write_json(tmp_path / "cells" / cell.name / "results.json",
+                   result(base, base + 5.0 + gains[cell.acq][cell.seed]))
+    for seed in range(5):
+        write_json(tmp_path / "reference" / f"d-s{seed}" / "cycles" / "000" / "metrics.json", {"mIoU": 50.0})
+    write_bench_report(tmp_path, grid, cells)
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    keys = {"level", "budget", "ssl", "acq", "baseline", "metric", "mean", "ci_low", "ci_high", "seeds"}
+    assert summary["paired"] and all(keys <= set(p) for p in summary["paired"])
+    final = next(p for p in summary["paired"] if p["metric"] == "final")
+    assert final["mean"] == pytest.approx(1.0) and final["seeds"] == 5 and final["significant"]
+    score = next(s for s in summary["scores"] if s["acq"] == "random")
+    assert score["final_pct"] == pytest.approx(100 * (25.0 + 0.8) / 50.0)
+    md = (tmp_path / "report" / "bench.md").read_text()
+    assert "| d | b | none | entropy | random | +0.50 [" in md and "*" in md
+    assert "entropy (+0.50 over random)" in md
