@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from .canvas import Z_FAR, Z_NEAR, Camera, Canvas, ground_band
-from .scene import Scene
+from .layout import Scene
 from .style import BUILDING, ROAD, SIDEWALK, SKY, TERRAIN, Style
 
 GROUND_FAR = 400.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .items import Barrier, Pole, Tree
-from .scene import Road, Scene
+from .layout import Road, Scene
 from .style import VEG, WALL, jitter
 
 

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from .canvas import Z_FAR
+from .conditions import condition_style
 from .items import (
     Barrier,
     Building,
     CrossStreet,
     Cyclist,
-    Item,
     Paint,
     Pedestrian,
     Pole,
     Tree,
     Vehicle,
 )
+from .layout import Road, Scene
+from .roads import fast_road, fast_roadside
 from .style import (
     BUS,
     CAR,
@@ -35,7 +35,6 @@ from .style import (
     VEG,
     WALL,
     Style,
-    Textures,
     jitter,
     make_textures,
     sample_style,
@@ -56,58 +55,6 @@ SPEEDS = {
 RARE_KEYS = {"train": TRAIN, "motorcycle": MOTO, "bus": BUS, "bicycle": "cyclists"}
 
 
-@dataclass
-class Road:
-    """Lateral layout: road edges, sidewalks, verges and where buildings start, per side."""
-
-    left: float
-    right: float
-    lane: float
-    lanes_left: int
-    lanes_right: int
-    two_way: bool
-    sidewalk: tuple[float, float]
-    verge: tuple[float, float]
-    setback: tuple[float, float]
-
-    def edge(self, side: int) -> float:
-        """The curb position on ``side`` (-1 left, +1 right)."""
-        return self.left if side < 0 else self.right
-
-    def building_line(self, side: int) -> float:
-        """Lateral position of facades on ``side``."""
-        i = 0 if side < 0 else 1
-        return self.edge(side) + side * (self.sidewalk[i] + self.verge[i] + self.setback[i])
-
-
-@dataclass
-class Scene:
-    """Everything needed to render any frame of one drive."""
-
-    kind: str
-    width: int
-    height: int
-    focal: float
-    horizon: float
-    cam_height: float
-    ego_x: float
-    curve: float
-    speed: float
-    pitch: tuple[float, float, float]
-    road: Road
-    base_label: int
-    skyline: list[tuple[np.ndarray, tuple[float, float, float], int]]
-    paint: list[Item] = field(default_factory=list)
-    ground: list[Item] = field(default_factory=list)
-    structures: list[Item] = field(default_factory=list)
-    objects: list[Item] = field(default_factory=list)
-    style: Style | None = None
-    textures: Textures | None = None
-    rare: set[int] = field(default_factory=set)
-    #: height of a tunnel ceiling (0: open sky)
-    ceiling: float = 0.0
-
-
 def _look(rng: np.random.Generator) -> tuple:
     shirt = jitter(rng, CLOTHES[rng.integers(len(CLOTHES))], 15)
     trousers = jitter(rng, CLOTHES[rng.integers(len(CLOTHES))], 15)
@@ -116,8 +63,6 @@ def _look(rng: np.random.Generator) -> tuple:
 
 def _road(rng: np.random.Generator, kind: str) -> Road:
     if kind in ("highway", "tunnel"):
-        from .roads import fast_road
-
         return fast_road(rng, kind)
     lane = rng.uniform(2.9, 3.6)
     two_way = kind != "city" or rng.random() < 0.7
@@ -199,8 +144,6 @@ def sample_scene(
     if condition is None:
         style = sample_style(rng, kind)
     else:
-        from .conditions import condition_style
-
         style = condition_style(rng, kind, condition)
     road = _road(rng, kind)
     W, H = width * supersample, height * supersample
@@ -297,8 +240,6 @@ def _paint(rng, scene: Scene, lo: float, hi: float, crossings) -> None:
 def _roadside(rng, scene: Scene, side: int, lo: float, hi: float, crossings, rare) -> None:
     road, kind, style = scene.road, scene.kind, scene.style
     if kind in ("highway", "tunnel"):
-        from .roads import fast_roadside
-
         fast_roadside(rng, scene, side, lo, hi)
         return
     i = 0 if side < 0 else 1
