@@ -124,7 +124,8 @@ def video_rows(w: Workload, start: int = 0, stop: int | None = None) -> np.ndarr
             walk *= 0.25 * scale / extent
             path = walk.astype(np.float32) @ basis  # basis rows have norm ~1
             path += r.standard_normal(d, dtype=np.float32) + offset
-            path += r.standard_normal((length, d), dtype=np.float32) * np.float32(w.noise * scale / np.sqrt(d))
+            jitter = np.float32(w.noise * scale / np.sqrt(d))
+            path += r.standard_normal((length, d), dtype=np.float32) * jitter
             lo, hi = max(a, start), min(b, stop)
             out[lo - start : hi - start] = path[lo - a : hi - a]
         a = b
@@ -190,8 +191,8 @@ def _status(key: str) -> int:
 def worker(method: str, features_path: str, labeled_path: str, k: int, out_path: str) -> None:
     """Subprocess body: load the features, time one selection, report seconds and peak RSS."""
     import h5py
-
     import torch  # noqa: F401  (imported before the baseline is taken, as in a run)
+
     from alcore_acquisition.kcenter import kcenter
 
     torch.set_num_threads(1)
@@ -254,8 +255,16 @@ def check(w: Workload, x: np.ndarray, labeled: np.ndarray, picks: np.ndarray, bu
         return "yes" if ok else "NO"
     scale = max(w.n * w.d * (w.k + 1) / budget, 1.0) ** (1 / 3)
     small = Workload(
-        w.name, max(500, int(w.n / scale)), w.d, max(5, int(w.k / scale)), int(w.labeled / scale),
-        w.kind, w.frames, w.rank, w.noise, w.seed,
+        w.name,
+        max(500, int(w.n / scale)),
+        w.d,
+        max(5, int(w.k / scale)),
+        int(w.labeled / scale),
+        w.kind,
+        w.frames,
+        w.rank,
+        w.noise,
+        w.seed,
     )
     xs = features(small)
     ls = labeled_mask(small.n, small.labeled)
@@ -326,7 +335,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default="", help="comma-separated workload names")
     parser.add_argument("--no-check", action="store_true", help="skip the reference check")
-    parser.add_argument("--check-work", type=float, default=3e9, help="largest N·D·k checked in full")
+    parser.add_argument("--check-work", type=float, default=5e8, help="largest N·D·k checked in full")
     parser.add_argument("--skip-hdf5", action="store_true")
     parser.add_argument("--h5-n", type=int, default=600_000)
     parser.add_argument("--h5-d", type=int, default=512)
@@ -353,7 +362,10 @@ def main() -> None:
         rows = run_family(args, work)
         big = None if args.skip_hdf5 else run_hdf5(args, work)
     print(f"\n## results (total {time.perf_counter() - began:.0f} s)\n")
-    print("| workload | N | D | k | start | alcore (s) | plain loop (s) | ratio | extra memory | same picks as reference |")
+    print(
+        "| workload | N | D | k | start | alcore (s) | plain loop (s) | ratio | extra memory "
+        "| same picks as reference |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
@@ -365,7 +377,8 @@ def main() -> None:
         print(f"\nlowest ratio {min(r['ratio'] for r in rows):.2f}x", end="")
         if clustered:
             print(f"; median ratio over clustered workloads {statistics.median(clustered):.1f}x", end="")
-        print(f"; largest extra memory at D >= 256: {max((r['extra'] for r in rows if r['d'] >= 256), default=0):.1%}")
+        wide = max((r["extra"] for r in rows if r["d"] >= 256), default=0.0)
+        print(f"; largest extra memory at D >= 256: {wide:.1%}")
     if big is not None:
         gib = 2**30
         size = big["n"] * big["d"] * 4
@@ -374,7 +387,8 @@ def main() -> None:
             f"{big['write_s']:.0f} s), {big['labeled']} labeled, k={big['k']}: {big['seconds']:.1f} s; "
             f"peak RSS {big['peak'] / MIB:.0f} MiB of which {big['before'] / MIB:.0f} MiB before the call: "
             f"{(big['peak'] - big['before']) / MIB:.0f} MiB for the selection "
-            f"({(big['peak'] - big['before']) / size:.1%} of the features; allowance {args.allowance_mib} MiB); "
+            f"({(big['peak'] - big['before']) / size:.1%} of the features; "
+            f"allowance {args.allowance_mib} MiB); "
             f"{big['stats']}"
         )
     if args.json:

@@ -14,6 +14,7 @@ Every way is exact; they differ only in cost, which the search measures as it go
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -34,30 +35,35 @@ class Passes:
         self.owner[i] = i
         self.exact[i] = True
         if not self.has_tree:
-            self.count("stored" if i in self.spec_pos else "pass")
-            if i in self.spec_pos:
-                self.stored_update(i)
-            else:
-                self.stream_pass(i)
+            self.full_update(i, i in self.spec_pos, None)
             return
-        touched = [np.asarray([self.cid[i]])]
         moved = self.tree_update(i)
         if moved is not None:
-            touched.append(self.cid[moved])
-            self.refresh(np.unique(np.concatenate(touched)))
+            self.refresh(np.unique(np.concatenate([np.asarray([self.cid[i]]), self.cid[moved]])))
         else:
             self.refresh(np.arange(self.n_clusters))
 
     def tree_update(self, i: int) -> np.ndarray | None:
-        """Update through the tree when its bounds prune enough; None after a full pass."""
+        """Update through the tree when its bounds prune enough; None after a full update.
+
+        The seconds each way took are measured as the run goes (moving averages): while the
+        tree's picks cost more than the full update available (a stored product or a pass),
+        the tree is bypassed, and re-tried every 16 picks since structure appears as the radius
+        shrinks.
+        """
         rows, tree, n = self.rows, self.tree, self.rows.n
         stored = i in self.spec_pos
-        if self.dense_streak >= 8 and self.picks_since_test % 16:
-            # the bounds have not paid for a while: skip them, re-test every 16 picks
-            self.picks_since_test += 1
+        full = self.seconds.get("stored" if stored else "pass")
+        tree_cost = self.seconds.get("pruned")
+        self.picks_since_test += 1
+        if full is None and self.picks_since_test % 16 == 0:
+            # measure the other way once, so that the two can be compared
+            self.full_update(i, stored, "probe")
+            return None
+        if full is not None and tree_cost is not None and tree_cost > full and self.picks_since_test % 16:
             self.full_update(i, stored, "skipped")
             return None
-        self.picks_since_test = 1
+        began = time.perf_counter()
         s_block = rows.take(np.asarray([i]))
         single = {key: value[0] for key, value in self.centre_terms(rows.host(s_block)).items()}
         tops = self.group_offsets[:-1]
@@ -82,12 +88,11 @@ class Passes:
         # a stored product costs a few operations a row; a direct distance about a row's width
         cheaper = n // 64 if stored else int(n / self.dense_ratio)
         if reach > max(cheaper, n // 2 if not stored else 0):
-            self.dense_streak += 1
-            self.full_update(i, stored, "tree-rejected")
+            self.full_update(i, stored, "tree-rejected", began)
             return None
         if not len(clusters):
-            self.dense_streak = 0
             self.count("pruned")
+            self.record("pruned", began)
             return np.zeros(0, dtype=np.int64)
         idx = self.members[ranges(self.offsets, clusters)]
         where = np.repeat(np.arange(len(clusters)), self.counts[clusters])
@@ -97,28 +102,42 @@ class Passes:
         )
         idx = idx[floor < self.hi[idx]]
         if len(idx) > cheaper:
-            self.dense_streak += 1
-            self.full_update(i, stored, "tree-rejected")
+            self.full_update(i, stored, "tree-rejected", began)
             return None
-        self.dense_streak = 0
         self.count("pruned")
-        return self.direct_update(i, np.sort(idx), s_block[0])
+        moved = self.direct_update(i, np.sort(idx), s_block[0])
+        self.record("pruned", began)
+        return moved
 
-    def full_update(self, i: int, stored: bool, why: str) -> None:
-        """Every row against centre ``i``: from stored products if there are any, else a pass."""
-        self.count(why)
+    def record(self, way: str, began: float) -> None:
+        """Fold the seconds since ``began`` into the moving average cost of ``way``."""
+        spent = time.perf_counter() - began
+        old = self.seconds.get(way)
+        self.seconds[way] = spent if old is None else 0.7 * old + 0.3 * spent
+
+    def full_update(self, i: int, stored: bool, why: str | None, tried: float | None = None) -> None:
+        """Every row against centre ``i``: from stored products if there are any, else a pass.
+
+        ``tried`` is when a rejected tree test began: its cost is charged to the tree's picks.
+        """
+        if why is not None:
+            self.count(why)
+        if tried is not None:
+            self.record("pruned", tried)
+        began = time.perf_counter()
+        way = "stored" if stored else "pass"
+        self.count(way)
         if stored:
-            self.count("stored")
             self.stored_update(i)
         else:
-            self.count("pass")
             self.stream_pass(i)
+        self.record(way, began)
 
     def direct_update(self, i: int, idx: np.ndarray, s: Any) -> np.ndarray:
         """Fast direct distances from centre ``i`` to rows ``idx``, offered to those rows."""
         moved = [np.zeros(0, dtype=np.int64)]
         self.rows_checked += len(idx)
-        step = max(1, self.rows.work_rows // 2)
+        step = max(1, self.rows.work_rows)
         for p0 in range(0, len(idx), step):
             part = idx[p0 : p0 + step]
             c_lo, c_hi = self.direct_bounds(self.rows.sqdist(self.rows.take(part), s))
@@ -130,49 +149,55 @@ class Passes:
 
     def prepare_rows(self) -> None:
         """Per-row terms of the lean bound, from the squared centred norms ``qx``."""
-        # lower bound on qx's share of ||x - c||², less every rounding of the bound itself
-        self.q_floor = self.qx * (1.0 - 1.01 * (self.g_direct + 8 * _U64) - 8 * _U64)
+        # share of qx in the error bound, plus every rounding of the lean bound itself
+        self.q_share = 1.01 * (self.g_direct + 8 * _U64) + 8 * _U64
+        self.q_floor = self.qx * (1.0 - self.q_share)
         self.x_norm = np.sqrt(self.qx * (1.0 + self.g_direct)) + self.m_norm
         # stored products: candidate row ids, their column, and their product terms
         self.spec_pos: dict[int, int] = {}
         self.spec_g = np.zeros((0, self.rows.n), dtype=np.float32)
         self.spec_terms: dict[str, Any] = {}
         self.spec_hits = 7
-        budget = max(0, self.rows.nbytes // 8) // max(1, 4 * self.rows.n)
+        budget = max(0, self.rows.nbytes // 16) // max(1, 4 * self.rows.n)
         self.max_width = int(max(1, min(64, budget + 1)))
 
-    def lean_terms(self, t: dict[str, Any], j: int) -> tuple[float, float]:
-        """Scalars ``(c1, c0)`` with ``q_floor - c1·x_norm - 2g + c0 <= ||x - c||²`` for centre ``j``."""
+    def lean_terms(self, t: dict[str, Any], j: int) -> tuple[float, float, float]:
+        """Scalars ``(c1, c0, b)`` of the lean bounds for centre ``j`` with products ``g``.
+
+        ``low = q_floor - c1·x_norm - 2g + c0 <= ||x - c||²`` and
+        ``||x - c||² <= low + 2·(q_share·qx + c1·x_norm + b)``: the estimate
+        ``qx + q + 2h - 2g`` minus and plus the error of :meth:`product_bounds` (non-centred),
+        with ``|g| <= ||x||·||c - m||`` folded into the ``x_norm`` term.
+        """
         q, h, habs, norm = (float(t[key][j]) for key in ("q", "h", "habs", "norm"))
         c1 = norm * (2.02 * (self.g_dot + 1.01 * self.unit) + 34 * _U64)
-        c0 = q + 2 * h - 1.01 * (self.g_exact * (q + 2 * habs) + 8 * _U64 * (q + 2 * abs(h)) + self.eta)
-        return c1, c0 - 8 * _U64 * (q + 2 * abs(h))
+        b = 1.01 * (self.g_exact * (q + 2 * habs) + 8 * _U64 * (q + 2 * abs(h)) + self.eta)
+        b += 8 * _U64 * (q + 2 * abs(h))
+        return c1, q + 2 * h - b, b
 
     def offer_products(self, g: np.ndarray, start: int, centre: int, t: dict[str, Any], j: int) -> None:
         """Offer centre ``centre`` to rows ``start:start+len(g)`` from products ``g = x·(c - m)``.
 
-        A lean lower bound rejects the rows the centre cannot get nearer to; the few left get
-        the full bound of :meth:`product_bounds` and the interval rule.
+        A lean lower bound (a handful of operations a row) rejects the rows the centre cannot
+        get nearer to; the rows left get the matching upper bound and the interval rule.
         """
-        c1, c0 = self.lean_terms(t, j)
+        c1, c0, b = self.lean_terms(t, j)
         keep = 1.0 - self.g_exact
-        single = {key: t[key][j] for key in ("q", "h", "habs", "norm")}
         for a in range(0, len(g), _TILE):
             gg = g[a : a + _TILE].astype(np.float64)
             s0, s1 = start + a, start + a + len(gg)
             low = self.x_norm[s0:s1] * -c1
             low += self.q_floor[s0:s1]
-            low -= 2.0 * gg
+            gg *= 2.0
+            low -= gg
             low += c0
-            low *= keep
-            near = np.flatnonzero(low < self.hi[s0:s1])
+            floor = low * keep
+            near = np.flatnonzero(floor < self.hi[s0:s1])
             if not len(near):
                 continue
             at = near + s0
-            lo, hi = self.product_bounds(gg[near], self.qx[at], self.x_norm[at], single, centred=False)
-            floor, ceil = self.exact_floor(lo), self.exact_ceil(hi)
-            sure = floor < self.hi[at]
-            self.offer(at[sure], centre, floor[sure], ceil[sure])
+            up = low[near] + 2.0 * (self.q_share * self.qx[at] + c1 * self.x_norm[at] + b)
+            self.offer(at, centre, np.maximum(floor[near], 0.0), self.exact_ceil(up))
 
     def stream_pass(self, i: int, speculate: bool = True) -> None:
         """One pass over all rows for centre ``i``, storing products with likely next picks."""
@@ -197,13 +222,16 @@ class Passes:
         self.count("multi-row" if len(ids) > 1 else "plain")
         self.spec_pos = {int(row): col for col, row in enumerate(ids[1:])}
         self.spec_terms = {key: value[1:] for key, value in terms.items() if key != "centred"}
+        self.spec_g = None
         self.spec_g = np.empty((len(ids) - 1, n), dtype=np.float32)
         self.spec_hits = 0
+        tile = int(max(_TILE, rows.work_bytes // (4 * len(ids))))
         for start, stop, block in rows.chunks():
-            g_all = rows.matmul_t(block, terms["centred"])
-            if len(ids) > 1:
-                self.spec_g[:, start:stop] = g_all[:, 1:].T
-            self.offer_products(g_all[:, 0], start, i, terms, 0)
+            for t0 in range(0, stop - start, tile):
+                g_all = rows.matmul_t(block[t0 : t0 + tile], terms["centred"])
+                if len(ids) > 1:
+                    self.spec_g[:, start + t0 : start + t0 + len(g_all)] = g_all[:, 1:].T
+                self.offer_products(g_all[:, 0], start + t0, i, terms, 0)
 
     def stored_update(self, i: int) -> None:
         """Centre ``i``'s products with every row were stored by the last multi-row pass."""

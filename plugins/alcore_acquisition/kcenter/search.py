@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
@@ -51,8 +52,9 @@ class Greedy(Bounds, Intervals, Tree, Seeding, Passes):
         self.dense_ratio = {"numpy": 12.0, "h5py": 24.0, "torch": 4.0}[rows.kind]
         self.index_dtype = np.int32 if n < 2**31 else np.int64
         self.dense_passes = 0
-        self.dense_streak = 0
         self.picks_since_test = 0
+        #: moving-average seconds per pick of each way of updating (measured as the run goes)
+        self.seconds: dict[str, float] = {}
         self.rows_checked = 0
         self.exact_distances = 0
         self.stats: dict[str, int] = {}
@@ -83,6 +85,7 @@ class Greedy(Bounds, Intervals, Tree, Seeding, Passes):
             centre_rows = np.asarray([first])
             picks.append(first)
             radii.append(math.inf)
+        began = time.perf_counter()
         pool, block, norms = self.choose_centring()
         self.has_tree = self.tree_pays(k, len(centre_rows) if self.labeled.any() else 0)
         self.count("tree" if self.has_tree else "no-tree")
@@ -96,6 +99,8 @@ class Greedy(Bounds, Intervals, Tree, Seeding, Passes):
             self.norms_pass()
         self.prepare_rows()
         self.start_intervals()
+        self.stats["setup-ms"] = int(1000 * (time.perf_counter() - began))
+        began = time.perf_counter()
         if self.has_tree:
             self.count("seed-pruned")
             self.seed_pass(centre_rows)
@@ -111,6 +116,7 @@ class Greedy(Bounds, Intervals, Tree, Seeding, Passes):
         self.owner[centre_rows] = centre_rows
         if self.has_tree:
             self.refresh(np.arange(self.n_clusters))
+        self.stats["seed-ms"] = int(1000 * (time.perf_counter() - began))
         while len(picks) < k:
             i = self.next_pick()
             if i < 0:

@@ -94,14 +94,50 @@ class Seeding:
                     self.seed_rows(idx, self.gather(chunk, at) - self.m, ids[cols], part)
 
     def seed_rows(self, idx: np.ndarray, centred: Any, col_ids: np.ndarray, terms: dict[str, Any]) -> None:
-        """Seed rows ``idx`` (given centred) against centres ``col_ids`` with product terms."""
+        """Seed rows ``idx`` (given centred) against centres ``col_ids`` with product terms.
+
+        A float32 estimate ``q_c - 2 g`` ranks the centres of each row; one error margin per
+        row (the largest over the block's centres, plus the estimate's own rounding) shows for
+        most rows that only the best-ranked centre can be nearest, and only that pair gets the
+        full bound. Rows with rivals inside the margin take the full path of :meth:`seed_tile`.
+        """
         g_all = self.rows.matmul_t(centred, terms["centred"])
-        sub = int(max(1, self.rows.work_bytes // (80 * len(col_ids))))
+        unit32 = 2.0**-24
+        q_max, c_max = float(terms["q"].max()), float(terms["norm"].max())
+        q_c = terms["q"].astype(np.float32)
+        sub = int(max(1, self.rows.work_bytes // (8 * len(col_ids))))
         for s0 in range(0, len(idx), sub):
-            qx = self.qx[idx[s0 : s0 + sub], None]
-            cnorm = np.sqrt(qx * (1.0 + self.g_direct))
-            lo, hi = self.product_bounds(g_all[s0 : s0 + sub], qx, cnorm, terms, centred=True)
-            self.seed_tile(idx[s0 : s0 + sub], col_ids, lo, hi)
+            at_rows = idx[s0 : s0 + sub]
+            g = g_all[s0 : s0 + sub]
+            qx = self.qx[at_rows]
+            xnorm = np.sqrt(qx * (1.0 + self.g_direct))
+            est = g * np.float32(-2.0)
+            est += q_c
+            best = np.argmin(est, axis=1)
+            at = np.arange(len(at_rows))
+            cross = xnorm * c_max * (1.0 + self.g_dot)
+            err = 1.01 * (
+                2.0 * (self.g_dot + 2.05 * self.unit) * cross
+                + self.g_direct * qx
+                + self.g_exact * q_max
+                + 8.0 * _U64 * (qx + q_max + 2.0 * cross)
+                + self.eta
+            )
+            slack = 4.0 * unit32 * (q_max + 2.0 * cross) + 4.0 * self.g_exact * (qx + q_max + 2.0 * cross)
+            margin = (est[at, best] + (2.0 * err + slack) * 1.01).astype(np.float32)
+            margin = np.nextafter(margin, np.float32(np.inf))
+            rivals = (est <= margin[:, None]).sum(axis=1) > 1
+            clear = np.flatnonzero(~rivals)
+            if len(clear):
+                cols = best[clear]
+                part = {key: terms[key][cols] for key in ("q", "h", "habs", "norm")}
+                lo, hi = self.product_bounds(g[clear, cols], qx[clear], xnorm[clear], part, centred=True)
+                self.offer(at_rows[clear], col_ids[cols], self.exact_floor(lo), self.exact_ceil(hi))
+            close = np.flatnonzero(rivals)
+            if len(close):
+                qc, xc = qx[close, None], xnorm[close, None]
+                lo, hi = self.product_bounds(g[close], qc, xc, terms, centred=True)
+                self.seed_tile(at_rows[close], col_ids, lo, hi)
 
     def seed_tile(self, idx: np.ndarray, col_ids: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
         """Offer a tile's centres to its rows: the surely-nearest one, or settle the close calls."""
