@@ -18,15 +18,23 @@ ties, same seeded cold start). Speed comes from not computing what cannot change
    that always contains the reference's float64 value, plus the centre attaining it; the exact
    value is computed only when an interval cannot decide a comparison or the row is a candidate
    for the furthest-first argmax.
-4. When pruning leaves too many rows (unstructured data, or a radius still as large as the
-   distances between clusters), one streaming matrix product over all rows handles the new
-   centre together with the rows most likely to be picked next, whose results are kept.
+4. Each pick updates the intervals the cheapest exact way, chosen from what the run has
+   measured so far: through the tree when its bounds leave few rows; otherwise a pass over all
+   rows (one streaming matrix product, rows rejected by a lean bound in a few operations),
+   which also multiplies by the rows most likely to be picked next and stores those products,
+   so such a pick later needs no pass (the number stored follows how many were used). The tree
+   is built only when the run is long enough to repay it; short cold starts never build one.
+
+Modules: :mod:`.api` (entry points), :mod:`.result`, :mod:`.storage` (row access),
+:mod:`.bounds` (error bounds), :mod:`.intervals` (per-row intervals), :mod:`.tree`
+(centring and cluster tree), :mod:`.seeding` (labeled centres), :mod:`.passes` (per-pick
+updates), :mod:`.search` (the loop).
 
 Features may be a NumPy array, a torch tensor (the products run on its device, e.g. a GPU) or
 an ``h5py`` dataset read in row chunks, so a matrix larger than memory works. Extra memory is
-per-row bookkeeping (about 50 bytes a row), the cluster centres, and work tiles of about 1/64 of
-the feature matrix (at most 64 MiB each): measured peaks stay under 25% of the matrix for rows
-of 1 KiB and more (D >= 256 in float32).
+per-row bookkeeping (about 90 bytes a row), stored products (at most 1/16 of the matrix), the
+cluster centres, and work tiles of about 1/64 of the matrix (at most 64 MiB each); the
+benchmark (``benchmarks/coreset_family.py``) reports the measured peaks.
 """
 
 from alcore_acquisition.kcenter.api import greedy_kcenter, kcenter
