@@ -37,7 +37,6 @@ from pathlib import Path
 import numpy as np
 
 PEER = "scikit-activeml"
-PROTECTED = {"torch", "numpy", "mmengine", "mmsegmentation", "mmcv-lite", "h5py", "scipy"}
 PEER_VENV = Path("/tmp/peer-venv")
 
 
@@ -97,29 +96,15 @@ def labeled_mask(n: int, count: int, seed: int = 1) -> np.ndarray:
 
 
 def peer_python() -> str:
-    """An interpreter with scikit-activeml: this one (installing it if that changes nothing
-    else we depend on), or a separate virtual environment under /tmp."""
-    probe = [sys.executable, "-c", "import skactiveml"]
-    if subprocess.run(probe, capture_output=True).returncode == 0:
-        return sys.executable
-    report = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--report", "-", PEER],
-        capture_output=True,
-        text=True,
-    )
-    changes = set()
-    if report.returncode == 0 and report.stdout.strip():
-        for item in json.loads(report.stdout).get("install", []):
-            changes.add(item["metadata"]["name"].lower())
-    if report.returncode == 0 and not changes & PROTECTED:
-        print(f"installing {PEER} into this environment (adds: {', '.join(sorted(changes))})")
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", PEER], check=True)
-        return sys.executable
-    print(f"{PEER} would change {sorted(changes & PROTECTED)}; installing it into {PEER_VENV}")
+    """An interpreter with scikit-activeml: its own virtual environment under /tmp, so the
+    peer never becomes part of (or changes) the environment alcore runs in."""
     python = PEER_VENV / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", PEER], check=True)
+    probe = [str(python), "-c", "import skactiveml"]
+    if subprocess.run(probe, capture_output=True).returncode != 0:
+        print(f"installing {PEER} into {PEER_VENV}")
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", PEER], check=True)
     return str(python)
 
 
@@ -253,7 +238,7 @@ def main() -> None:
     parser.add_argument("--d", type=int, default=2048)
     parser.add_argument("--k", type=int, default=3000)
     parser.add_argument("--labeled", type=int, default=2000)
-    parser.add_argument("--peer-picks", type=int, default=300, help="peer picks on Gaussian data")
+    parser.add_argument("--peer-picks", type=int, default=300, help="peer picks measured (then extrapolated)")
     parser.add_argument("--peer-full", action="store_true", help="run the peer's full k on both")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--check-n", type=int, default=6000, help="size of the reference check")
@@ -324,7 +309,7 @@ def main() -> None:
                 f"  alcore kcenter      {ours:8.1f} s  (full passes {result.dense_passes}, load {load:.1f})"
             )
 
-            if name == "video" or args.peer_full:
+            if args.peer_full:
                 peer_picks, peer_s = run_peer(python, work, name, args.k)
                 peer_note = "measured"
             else:

@@ -28,8 +28,9 @@ PARAMS = [
 class UncertainCoreSet:
     """Core-set restricted to the most uncertain unlabeled samples."""
 
-    def __init__(self, uncertainty: str = "entropy", feature: str = "embedding",
-                 candidates: float = 3.0) -> None:
+    def __init__(
+        self, uncertainty: str = "entropy", feature: str = "embedding", candidates: float = 3.0
+    ) -> None:
         if candidates < 1:
             raise ConfigError(f"option 'candidates' must be at least 1, got {candidates}")
         self.uncertainty = uncertainty
@@ -37,8 +38,9 @@ class UncertainCoreSet:
         self.coreset = CoreSet(feature=feature)
         self.requires = (uncertainty, feature)
 
-    def select(self, quantities: Mapping[str, Any], labeled: np.ndarray, budget: int,
-               rng: np.random.Generator) -> np.ndarray:
+    def select(
+        self, quantities: Mapping[str, Any], labeled: np.ndarray, budget: int, rng: np.random.Generator
+    ) -> np.ndarray:
         labeled = np.asarray(labeled, dtype=bool)
         score = np.asarray(quantities[self.uncertainty], dtype=np.float64).reshape(len(labeled))
         keep = top_scoring(score, labeled, int(np.ceil(self.candidates * budget)))

@@ -19,8 +19,9 @@ class RandomAcquisition:
 
     requires: tuple[str, ...] = ()
 
-    def select(self, quantities: Mapping[str, np.ndarray], labeled: np.ndarray, budget: int,
-               rng: np.random.Generator) -> np.ndarray:
+    def select(
+        self, quantities: Mapping[str, np.ndarray], labeled: np.ndarray, budget: int, rng: np.random.Generator
+    ) -> np.ndarray:
         candidates = np.flatnonzero(~labeled)
         return rng.permutation(candidates)[:budget]
 
@@ -32,8 +33,9 @@ class ScoreAcquisition:
         self.quantity = quantity
         self.requires = (quantity,)
 
-    def select(self, quantities: Mapping[str, np.ndarray], labeled: np.ndarray, budget: int,
-               rng: np.random.Generator) -> np.ndarray:
+    def select(
+        self, quantities: Mapping[str, np.ndarray], labeled: np.ndarray, budget: int, rng: np.random.Generator
+    ) -> np.ndarray:
         score = np.asarray(quantities[self.quantity], dtype=np.float64).reshape(len(labeled))
         return top_scoring(score, labeled, budget)
 

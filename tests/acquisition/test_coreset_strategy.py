@@ -83,3 +83,16 @@ def test_invalid_options() -> None:
         CoreSet(feature="")
     with pytest.raises(ConfigError):
         CoreSet(chunk_rows=-1)
+
+
+def test_select_streams_an_hdf5_quantity(tmp_path) -> None:
+    """The run's cache hands out h5py datasets; core-set selects from one without loading it."""
+    import h5py
+
+    x, labeled = pool(seed=5)
+    with h5py.File(tmp_path / "q.h5", "w") as f:
+        f.create_dataset("embedding", data=x, chunks=(64, x.shape[1]))
+    strategy = CoreSet(chunk_rows=100)
+    with h5py.File(tmp_path / "q.h5", "r") as f:
+        picks = strategy.select({"embedding": f["embedding"]}, labeled, 30, np.random.default_rng(0))
+    assert np.array_equal(picks, greedy_kcenter_reference(x, labeled, 30))

@@ -215,7 +215,7 @@ for s0 in range(0, n, 100):  # sequences of 100 frames, generated in place
     x[s0 : s0 + 100] = walk + rng.standard_normal(d, dtype=np.float32) * np.float32(2.0)
 labeled = np.zeros(n, dtype=bool)
 labeled[rng.choice(n, n // 40, replace=False)] = True
-kcenter(x[:3000], labeled[:3000], 20)
+kcenter(x[:6000], labeled[:6000], 120)  # same paths first: first-use library buffers are not counted
 open("/proc/self/clear_refs", "w").write("5")
 before = status("VmRSS:")
 kcenter(x, labeled, 200)
@@ -229,3 +229,85 @@ def test_extra_memory_stays_a_fraction_of_the_features() -> None:
     out = subprocess.run([sys.executable, "-c", MEMORY_PROBE], capture_output=True, text=True, check=True)
     fraction = float(out.stdout.strip().splitlines()[-1])
     assert fraction <= 0.25, f"extra peak RSS {fraction:.1%} of the feature matrix"
+
+
+def test_each_path_is_taken_and_stays_exact() -> None:
+    """The strategy switch: no tree for short cold starts, the tree when it pays, and both
+    full-update kinds (plain and multi-row passes, stored products) when bounds cannot prune."""
+    cold = np.zeros(6000, dtype=bool)
+    x = gaussian(6000, 16, 21)
+    short = kcenter(x, cold, 20, rng=np.random.default_rng(3))
+    assert np.array_equal(short.indices, greedy_kcenter_reference(x, cold, 20, rng=np.random.default_rng(3)))
+    assert short.stats["no-tree"] == 1 and "tree" not in short.stats
+    assert short.stats["plain"] >= 1 and short.stats["multi-row"] >= 1 and short.stats["stored"] >= 1
+    assert short.stats["pass"] + short.stats["stored"] == 20
+
+    y = video(6000, 24, 21)
+    lab = mask(6000, 200, 21)
+    warm = kcenter(y, lab, 150)
+    assert np.array_equal(warm.indices, greedy_kcenter_reference(y, lab, 150))
+    assert warm.stats["tree"] == 1 and warm.stats["seed-pruned"] == 1
+    assert warm.stats["pruned"] > 0
+
+    lab_g = mask(6000, 300, 22)
+    flat = kcenter(x, lab_g, 120)
+    assert np.array_equal(flat.indices, greedy_kcenter_reference(x, lab_g, 120))
+    assert flat.stats["tree"] == 1 and flat.stats["tree-rejected"] >= 1
+    assert flat.stats.get("stored", 0) + flat.stats.get("pass", 0) > 0
+
+    few = mask(6000, 30, 23)
+    small = kcenter(y, few, 10)
+    assert np.array_equal(small.indices, greedy_kcenter_reference(y, few, 10))
+    assert small.stats["seed-dense"] == 1 and small.stats["no-tree"] == 1
+
+
+HDF5_PROBE = """
+import sys
+import h5py
+import numpy as np
+from alcore_acquisition.kcenter import kcenter
+
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) * 1024
+
+path, n, d = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rng = np.random.default_rng(0)
+with h5py.File(path, "w") as f:  # written in pieces: the whole matrix is never in memory
+    ds = f.create_dataset("embedding", shape=(n, d), dtype="f4", chunks=(2048, d))
+    for s0 in range(0, n, 8000):
+        walk = np.cumsum(rng.standard_normal((8000, d), dtype=np.float32) * np.float32(0.05), axis=0)
+        scenes = rng.standard_normal((80, 1, d), dtype=np.float32).repeat(100, 0).reshape(-1, d)
+        ds[s0 : s0 + 8000] = walk + scenes
+labeled = np.zeros(n, dtype=bool)
+labeled[rng.choice(n, 400, replace=False)] = True
+with h5py.File(path, "r") as f:
+    # the same paths on a slice first: imports and first-use library buffers are not the selection's
+    kcenter(f["embedding"][:6000], labeled[:6000], 120)
+    open("/proc/self/clear_refs", "w").write("5")
+    before = status("VmRSS:")
+    result = kcenter(f["embedding"], labeled, 40)
+    grown = status("VmHWM:") - before
+np.save(path + ".labeled.npy", labeled)
+np.save(path + ".picks.npy", result.indices)
+print(grown)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="needs Linux peak-RSS reset")
+def test_hdf5_pool_larger_than_the_memory_allowed(tmp_path) -> None:
+    """Selecting from an HDF5 file streams it: the run's memory grows by far less than the file."""
+    n, d = 80_000, 256
+    path = str(tmp_path / "pool.h5")
+    out = subprocess.run(
+        [sys.executable, "-c", HDF5_PROBE, path, str(n), str(d)], capture_output=True, text=True, check=True
+    )
+    grown = int(out.stdout.strip().splitlines()[-1])
+    allowed = n * d * 4 // 3
+    assert grown < allowed, f"selection grew memory by {grown / 2**20:.0f} MiB, allowed {allowed / 2**20:.0f}"
+    with h5py.File(path, "r") as f:
+        x = f["embedding"][:]
+    labeled = np.load(path + ".labeled.npy")
+    assert np.array_equal(np.load(path + ".picks.npy"), kcenter(x, labeled, 40).indices)

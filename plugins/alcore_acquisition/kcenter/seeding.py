@@ -1,0 +1,178 @@
+"""First nearest-centre intervals from the labeled rows, pruned cluster by cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from alcore_acquisition.kcenter.bounds import _U64
+
+
+class Seeding:
+    """Seeds every row's interval against the labeled centres its cluster bounds leave possible."""
+
+    def centre_blocks(self, centre_rows: np.ndarray) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
+        """Blocks of (sorted) centre row ids with their product terms, sized to the work memory."""
+        rows = self.rows
+        width = int(max(1, min(rows.work_rows, rows.work_bytes // self.n_clusters)))
+        for b0 in range(0, len(centre_rows), width):
+            ids = centre_rows[b0 : b0 + width]
+            yield ids, self.centre_terms(rows.host(rows.take(ids)))
+
+    def cluster_centre_bounds(self, terms: dict[str, Any]) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+        """Bounds on true distances (not squared) from every cluster centre to slices of centres."""
+        tree = self.tree
+        step = int(max(1, self.rows.work_bytes // (48 * self.n_clusters)))
+        for c0 in range(0, len(terms["q"]), step):
+            cols = slice(c0, c0 + step)
+            part = {key: value[cols] for key, value in terms.items()}
+            g = self.rows.matmul_t(tree["centred"], part["centred"])
+            lo, hi = self.product_bounds(g, tree["q"][:, None], tree["norm"][:, None], part, centred=True)
+            yield cols, np.sqrt(lo) * (1.0 - 4 * _U64), np.sqrt(hi) * (1.0 + 4 * _U64)
+
+    def start_intervals(self) -> None:
+        """Every row starts with no centre: an infinite interval."""
+        n = self.rows.n
+        self.lo = np.full(n, np.inf)
+        self.hi = np.full(n, np.inf)
+        self.owner = np.full(n, -1, dtype=self.index_dtype)
+        self.exact = np.zeros(n, dtype=bool)
+
+    def seed_dense(self, centre_rows: np.ndarray) -> None:
+        """First intervals without a tree: every row against every centre, in product tiles."""
+        rows = self.rows
+        for ids, terms in self.centre_blocks(centre_rows):
+            tile = int(max(1, min(rows.work_rows, rows.work_bytes // (8 * len(ids)))))
+            for start, stop, chunk in rows.chunks():
+                for t0 in range(start, stop, tile):
+                    t1 = min(stop, t0 + tile)
+                    self.seed_rows(np.arange(t0, t1), chunk[t0 - start : t1 - start] - self.m, ids, terms)
+
+    def seed_pass(self, centre_rows: np.ndarray) -> None:
+        """First intervals: each row meets only the centres its cluster's bounds leave possible.
+
+        A row ``x`` of cluster ``j`` is within ``r_j + min_c ||μ_j - c||`` of some centre, and at
+        least ``||μ_j - c|| - r_j`` from centre ``c``; centres whose lower bound exceeds the upper
+        one are skipped for the whole cluster. Rows are visited sorted by cluster, so a tile's
+        product only involves the union of its clusters' remaining centres.
+        """
+        rows = self.rows
+        reach = np.full(self.n_clusters, np.inf)
+        for _, terms in self.centre_blocks(centre_rows):
+            for _, _, hi in self.cluster_centre_bounds(terms):
+                np.minimum(reach, hi.min(axis=1), out=reach)
+        reach_ceil = self.exact_ceil(((reach + self.cluster_radius) * (1.0 + 8 * _U64)) ** 2)
+        for ids, terms in self.centre_blocks(centre_rows):
+            relevant = np.empty((self.n_clusters, len(ids)), dtype=bool)
+            for cols, lo, _ in self.cluster_centre_bounds(terms):
+                gap = np.maximum(lo - self.cluster_radius[:, None], 0.0) * (1.0 - 8 * _U64)
+                relevant[:, cols] = self.exact_floor(gap**2) <= reach_ceil[:, None]
+            width = len(ids)
+            per_cluster = relevant.sum(axis=1)
+            for start, stop, chunk in rows.chunks():
+                if 2 * per_cluster[self.cid[start:stop]].mean() > width:
+                    tile = int(max(1, min(rows.work_rows, rows.work_bytes // (8 * width))))
+                    for t0 in range(start, stop, tile):
+                        t1 = min(stop, t0 + tile)
+                        block = chunk[t0 - start : t1 - start] - self.m
+                        self.seed_rows(np.arange(t0, t1), block, ids, terms)
+                    continue
+                order = np.argsort(self.cid[start:stop], kind="stable")
+                for a0, a1 in tiles(self.cid[start:stop][order]):
+                    at = order[a0:a1]
+                    idx = start + at
+                    cols = np.flatnonzero(relevant[np.unique(self.cid[idx])].any(axis=0))
+                    if len(cols) == 0:
+                        continue
+                    if 2 * len(cols) > width:
+                        cols, part = np.arange(width), terms
+                    else:
+                        part = {key: value[cols] for key, value in terms.items() if key != "centred"}
+                        part["centred"] = self.gather(terms["centred"], cols)
+                    self.seed_rows(idx, self.gather(chunk, at) - self.m, ids[cols], part)
+
+    def seed_rows(self, idx: np.ndarray, centred: Any, col_ids: np.ndarray, terms: dict[str, Any]) -> None:
+        """Seed rows ``idx`` (given centred) against centres ``col_ids`` with product terms.
+
+        A float32 estimate ``q_c - 2 g`` ranks the centres of each row; one error margin per
+        row (the largest over the block's centres, plus the estimate's own rounding) shows for
+        most rows that only the best-ranked centre can be nearest, and only that pair gets the
+        full bound. Rows with rivals inside the margin take the full path of :meth:`seed_tile`.
+        """
+        g_all = self.rows.matmul_t(centred, terms["centred"])
+        unit32 = 2.0**-24
+        q_max, c_max = float(terms["q"].max()), float(terms["norm"].max())
+        q_c = terms["q"].astype(np.float32)
+        sub = int(max(1, self.rows.work_bytes // (8 * len(col_ids))))
+        for s0 in range(0, len(idx), sub):
+            at_rows = idx[s0 : s0 + sub]
+            g = g_all[s0 : s0 + sub]
+            qx = self.qx[at_rows]
+            xnorm = np.sqrt(qx * (1.0 + self.g_direct))
+            est = g * np.float32(-2.0)
+            est += q_c
+            best = np.argmin(est, axis=1)
+            at = np.arange(len(at_rows))
+            cross = xnorm * c_max * (1.0 + self.g_dot)
+            err = 1.01 * (
+                2.0 * (self.g_dot + 2.05 * self.unit) * cross
+                + self.g_direct * qx
+                + self.g_exact * q_max
+                + 8.0 * _U64 * (qx + q_max + 2.0 * cross)
+                + self.eta
+            )
+            slack = 4.0 * unit32 * (q_max + 2.0 * cross) + 4.0 * self.g_exact * (qx + q_max + 2.0 * cross)
+            margin = (est[at, best] + (2.0 * err + slack) * 1.01).astype(np.float32)
+            margin = np.nextafter(margin, np.float32(np.inf))
+            rivals = (est <= margin[:, None]).sum(axis=1) > 1
+            clear = np.flatnonzero(~rivals)
+            if len(clear):
+                cols = best[clear]
+                part = {key: terms[key][cols] for key in ("q", "h", "habs", "norm")}
+                lo, hi = self.product_bounds(g[clear, cols], qx[clear], xnorm[clear], part, centred=True)
+                self.offer(at_rows[clear], col_ids[cols], self.exact_floor(lo), self.exact_ceil(hi))
+            close = np.flatnonzero(rivals)
+            if len(close):
+                qc, xc = qx[close, None], xnorm[close, None]
+                lo, hi = self.product_bounds(g[close], qc, xc, terms, centred=True)
+                self.seed_tile(at_rows[close], col_ids, lo, hi)
+
+    def seed_tile(self, idx: np.ndarray, col_ids: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Offer a tile's centres to its rows: the surely-nearest one, or settle the close calls."""
+        floor = self.exact_floor(lo)
+        ceil = self.exact_ceil(hi)
+        best = np.argmin(ceil, axis=1)
+        at = np.arange(len(lo))
+        best_ceil = ceil[at, best]
+        rivals = (floor <= best_ceil[:, None]).sum(axis=1) > 1
+        clear = ~rivals
+        self.offer(idx[clear], col_ids[best[clear]], floor[clear, best[clear]], best_ceil[clear])
+        if rivals.any():
+            r_at = np.flatnonzero(rivals)
+            ri, ci = np.nonzero(floor[r_at] <= best_ceil[r_at, None])
+            rows_r, cols_r = idx[r_at][ri], col_ids[ci]
+            value = self.exact_pairs(rows_r, cols_r)
+            order = np.lexsort((value, rows_r))
+            rows_r, cols_r, value = rows_r[order], cols_r[order], value[order]
+            first = np.concatenate([[True], rows_r[1:] != rows_r[:-1]])
+            self.offer(rows_r[first], cols_r[first], value[first], value[first])
+
+
+def tiles(sorted_ids: np.ndarray, small: int = 64, most: int = 512) -> Iterator[tuple[int, int]]:
+    """Split rows sorted by cluster into tiles: a large cluster alone, small ones together."""
+    cuts = np.concatenate([[0], np.flatnonzero(np.diff(sorted_ids)) + 1, [len(sorted_ids)]])
+    begin = 0
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        if b - a >= small:
+            if begin < a:
+                yield begin, a
+            for t in range(a, b, most):
+                yield t, min(b, t + most)
+            begin = b
+        elif b - begin > most:
+            yield begin, a
+            begin = a
+    if begin < len(sorted_ids):
+        yield begin, len(sorted_ids)

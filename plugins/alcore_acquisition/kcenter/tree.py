@@ -1,0 +1,167 @@
+"""Set-up of the pruning: a centring vector and a two-level cluster tree with rigorous radii."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from alcore_acquisition.kcenter.bounds import _U64, round32
+
+
+class Tree:
+    """Builds the cluster tree and assigns every row to a cluster with bounds on its radius."""
+
+    def farthest_first(self, centred: Any, norms: np.ndarray, count: int, start: int) -> np.ndarray:
+        """Approximate furthest-first order of up to ``count`` rows of a centred block."""
+        nearest = np.full(len(norms), np.inf)
+        chosen = [start]
+        for _ in range(min(count, len(norms)) - 1):
+            current = chosen[-1]
+            g = self.rows.matmul_t(centred, centred[current])
+            np.minimum(nearest, norms + norms[current] - 2.0 * g, out=nearest)
+            nearest[current] = -np.inf
+            following = int(np.argmax(nearest))
+            if not nearest[following] > 0:
+                break
+            chosen.append(following)
+        return np.asarray(chosen, dtype=np.int64)
+
+    def choose_centring(self) -> tuple[np.ndarray, Any, np.ndarray]:
+        """The centring vector ``m`` (a sample's mean); returns the sample, centred, and its norms."""
+        rows, n = self.rows, self.rows.n
+        want = self.n_clusters
+        size = int(min(n, max(2 * want, min(8 * want, 4 * rows.work_rows))))
+        sample_rng = np.random.default_rng(0x6B63)
+        pool = np.sort(sample_rng.choice(n, size, replace=False)) if size < n else np.arange(n)
+        block = rows.take(pool)
+        rows.check_finite(block, pool, self.max_abs)
+        mean = np.add.reduce(rows.host(block), axis=0, dtype=np.float64) / len(pool)
+        self.m64 = mean.astype(rows.np_dtype).astype(np.float64)
+        self.m = rows.put(self.m64.astype(rows.np_dtype))
+        self.m_norm = math.sqrt(float(np.add.reduce(self.m64 * self.m64))) * (1 + 1e-9)
+        block -= self.m
+        return pool, block, rows.sqdist(block, 0.0)
+
+    def norms_pass(self) -> None:
+        """One pass without a tree: check values and compute each row's squared centred norm."""
+        rows = self.rows
+        self.qx = np.zeros(rows.n)
+        tile = int(max(1, min(rows.chunk_rows, max(1024, rows.work_rows))))
+        for start, stop, chunk in rows.chunks():
+            rows.check_finite(chunk, np.arange(start, stop), self.max_abs)
+            for t0 in range(start, stop, tile):
+                t1 = min(stop, t0 + tile)
+                self.qx[t0:t1] = rows.sqdist(chunk[t0 - start : t1 - start] - self.m, 0.0)
+
+    def build_tree(self, pool: np.ndarray, block: Any, norms: np.ndarray) -> None:
+        """A two-level cluster tree from a sample: groups, then clusters inside each group.
+
+        Group centres are sample rows (half a furthest-first cover, half random); each group's
+        sample rows get their own furthest-first cover (starting at the group centre) as cluster
+        centres, as many as the group's share of the sample. Only the pruning power depends on
+        this tree, never the result.
+        """
+        rows, want = self.rows, self.n_clusters
+        n_groups = max(1, int(math.ceil(math.sqrt(want))))
+        sample_rng = np.random.default_rng(0x6B64)
+        # half the group centres spread out (furthest-first), half random: random ones split the
+        # dense regions that would otherwise gather most rows in one group and slow assignment
+        spread = self.farthest_first(block, norms, max(1, n_groups // 2), 0)
+        rest = np.setdiff1d(np.arange(len(pool)), spread)
+        extra = sample_rng.choice(rest, min(len(rest), n_groups - len(spread)), replace=False)
+        tops = np.sort(np.concatenate([spread, extra]))
+        est = norms[tops][None, :] - 2.0 * rows.matmul_t(block, self.gather(block, tops))
+        group = np.argmin(est, axis=1)
+        group[tops] = np.arange(len(tops))
+        del est
+        fine, sizes = [], []
+        for g, top in enumerate(tops):
+            members = np.flatnonzero(group == g)
+            count = max(1, int(round(want * len(members) / len(pool))))
+            start = int(np.searchsorted(members, top))
+            part = self.gather(block, members)
+            picked = self.farthest_first(part, norms[members], count, start)
+            fine.append(members[picked])
+            sizes.append(len(picked))
+        del block
+        centres = pool[np.concatenate(fine)]
+        self.n_clusters = len(centres)
+        self.n_groups = len(tops)
+        self.group_offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.group_of = np.repeat(np.arange(self.n_groups), sizes)
+        order = np.argsort(centres)
+        raw = np.empty((len(centres), rows.dim), dtype=rows.np_dtype)
+        raw[order] = rows.host(rows.take(centres[order]))
+        self.tree = self.centre_terms(raw)
+        self.top_rows = self.gather(self.tree["centred"], self.group_offsets[:-1])
+
+    def gather(self, block: Any, idx: np.ndarray) -> Any:
+        """Rows ``idx`` of a compute-device block (a copy)."""
+        if self.rows.torch is not None:
+            index = self.rows.torch.as_tensor(idx, dtype=self.rows.torch.long, device=block.device)
+            return block.index_select(0, index)
+        return np.take(block, idx, axis=0)
+
+    def assign_pass(self) -> None:
+        """One pass: check values, row terms, and each row's cluster with rigorous radius bounds."""
+        rows, n, tree = self.rows, self.rows.n, self.tree
+        self.qx = np.zeros(n)
+        self.cid = np.zeros(n, dtype=self.index_dtype)
+        rho_lo2 = np.zeros(n)
+        rho_hi2 = np.zeros(n)
+        q_tops = tree["q"][self.group_offsets[:-1]]
+        tile = int(max(1, min(rows.chunk_rows, max(1024, rows.work_rows))))
+        for start, stop, chunk in rows.chunks():
+            rows.check_finite(chunk, np.arange(start, stop), self.max_abs)
+            for t0 in range(start, stop, tile):
+                t1 = min(stop, t0 + tile)
+                centred = chunk[t0 - start : t1 - start] - self.m
+                q = rows.sqdist(centred, 0.0)
+                self.qx[t0:t1] = q
+                cnorm = np.sqrt(q * (1.0 + self.g_direct))
+                group = np.argmin(q_tops[None, :] - 2.0 * rows.matmul_t(centred, self.top_rows), axis=1)
+                for g in np.unique(group):
+                    j0, j1 = self.group_offsets[g], self.group_offsets[g + 1]
+                    members = np.flatnonzero(group == g)
+                    step = int(max(1, rows.work_bytes // (16 * (j1 - j0))))
+                    for a0 in range(0, len(members), step):
+                        at = members[a0 : a0 + step]
+                        gk = rows.matmul_t(self.gather(centred, at), tree["centred"][j0:j1])
+                        pick = np.argmin(tree["q"][None, j0:j1] - 2.0 * gk, axis=1)
+                        j = j0 + pick
+                        terms = {"q": tree["q"][j], "norm": tree["norm"][j]}
+                        g_sel = gk[np.arange(len(at)), pick]
+                        lo, hi = self.product_bounds(g_sel, q[at], cnorm[at], terms, centred=True)
+                        self.cid[t0 + at] = j
+                        rho_lo2[t0 + at] = lo
+                        rho_hi2[t0 + at] = hi
+        self.rho_lo = round32(np.sqrt(rho_lo2) * (1.0 - 4 * _U64), down=True)
+        self.rho_hi = round32(np.sqrt(rho_hi2) * (1.0 + 4 * _U64), down=False)
+
+    def build_clusters(self, centre_rows: np.ndarray) -> None:
+        """Cluster member lists and radii, and each group's radius around its top cluster."""
+        c, tree = self.n_clusters, self.tree
+        self.members = np.argsort(self.cid, kind="stable").astype(self.index_dtype)
+        self.counts = np.bincount(self.cid, minlength=c)
+        self.offsets = np.concatenate([[0], np.cumsum(self.counts)]).astype(np.int64)
+        live = np.ones(self.rows.n, dtype=bool)
+        live[centre_rows] = False
+        self.cluster_radius = np.zeros(c)
+        np.maximum.at(self.cluster_radius, self.cid[live], self.rho_hi[live])
+        self.group_radius = np.zeros(self.n_groups)
+        for g in range(self.n_groups):
+            j0, j1 = self.group_offsets[g], self.group_offsets[g + 1]
+            top = {"q": tree["q"][j0], "norm": tree["norm"][j0]}
+            gk = self.rows.matmul_t(tree["centred"][j0:j1], tree["centred"][j0])
+            _, hi = self.product_bounds(gk, tree["q"][j0:j1], tree["norm"][j0:j1], top, centred=True)
+            reach = np.sqrt(hi) * (1.0 + 4 * _U64) + self.cluster_radius[j0:j1]
+            self.group_radius[g] = reach.max() * (1.0 + 4 * _U64)
+
+
+def ranges(offsets: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(offsets[w], offsets[w + 1])`` over ``w`` in ``which``."""
+    sizes = offsets[which + 1] - offsets[which]
+    shift = np.repeat(offsets[which] - np.cumsum(sizes) + sizes, sizes)
+    return np.arange(int(sizes.sum()), dtype=np.int64) + shift
