@@ -110,8 +110,9 @@ CANNOT = {
 #: config folders without a model to run
 NOT_MODELS = {"dsdl": "dataset descriptions only"}
 
-#: families whose configs keep their own input size: their pooling needs inputs this large
-KEEP_SIZE = {"mobilenet_v3"}
+#: families whose configs keep their own input size: LR-ASPP's fixed pooling needs inputs this
+#: large, BEiT's and MAE's position embeddings need exactly this size (alcore pads the frames up)
+KEEP_SIZE = {"beit", "mae", "mobilenet_v3"}
 
 
 def _tiny_config(family: str, rel: str, out: Path) -> Path:
@@ -128,11 +129,16 @@ def _tiny_config(family: str, rel: str, out: Path) -> Path:
     pipeline = [dict(step) for step in cfg["train_dataloader"]["dataset"]["pipeline"]]
     scale = next((s["scale"] for s in pipeline if isinstance(s.get("scale"), (list, tuple))), None)
     factor = min(FRAME[0] / max(scale), FRAME[1] / min(scale)) if scale else 1.0
+    low = min((s["ratio_range"][0] for s in pipeline if "ratio_range" in s), default=1.0)
     crop = None
     for step in pipeline:
         if "crop_size" in step:
+            # no larger than the smallest resized frame: padding would put the ignore index into
+            # the labels, which MMSeg 1.2.2's class-weighted cross entropy (CGNet, PIDNet) cannot take
             h, w = step["crop_size"]
-            crop = step["crop_size"] = (max(32, round(h * factor)), max(32, round(w * factor)))
+            h = min(max(32, round(h * factor)), int(FRAME[1] * low))
+            w = min(max(32, round(w * factor)), int(FRAME[0] * low))
+            crop = step["crop_size"] = (h, w)
     text = (
         f"_base_ = [{str(MMSEG_CONFIGS / rel)!r}]\n"
         f"model = dict(data_preprocessor=dict(size={crop!r}))\n"
