@@ -111,8 +111,10 @@ CANNOT = {
 NOT_MODELS = {"dsdl": "dataset descriptions only"}
 
 #: families whose configs keep their own input size: LR-ASPP's fixed pooling needs inputs this
-#: large, BEiT's and MAE's position embeddings need exactly this size (alcore pads the frames up)
-KEEP_SIZE = {"beit", "mae", "mobilenet_v3"}
+#: large (alcore pads the frames up to it)
+KEEP_SIZE = {"mobilenet_v3"}
+#: families whose backbone is built for one input size (position tables): set to the frames
+FIXED_INPUT = {"beit", "mae"}
 
 
 def _tiny_config(family: str, rel: str, out: Path) -> Path:
@@ -139,9 +141,16 @@ def _tiny_config(family: str, rel: str, out: Path) -> Path:
             h = min(max(32, round(h * factor)), int(FRAME[1] * low))
             w = min(max(32, round(w * factor)), int(FRAME[0] * low))
             crop = step["crop_size"] = (h, w)
+    backbone = ""
+    if family in FIXED_INPUT:
+        crop = (FRAME[1], FRAME[0])
+        for step in pipeline:
+            if "crop_size" in step:
+                step["crop_size"] = crop
+        backbone = f"backbone=dict(img_size={crop!r}), "
     text = (
         f"_base_ = [{str(MMSEG_CONFIGS / rel)!r}]\n"
-        f"model = dict(data_preprocessor=dict(size={crop!r}))\n"
+        f"model = dict({backbone}data_preprocessor=dict(size={crop!r}))\n"
         f"train_dataloader = dict(dataset=dict(pipeline={pipeline!r}))\n"
     )
     path = out / f"{family}.py"
