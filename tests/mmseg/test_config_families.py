@@ -113,8 +113,9 @@ NOT_MODELS = {"dsdl": "dataset descriptions only"}
 #: families whose configs keep their own input size: LR-ASPP's fixed pooling needs inputs this
 #: large (alcore pads the frames up to it)
 KEEP_SIZE = {"mobilenet_v3"}
-#: families whose backbone is built for one input size (position tables): set to the frames
-FIXED_INPUT = {"beit", "mae"}
+#: families whose backbone is built for one input size (position tables) or that downsample 64x:
+#: trained on whole frames (BEiT and MAE built for their size)
+FIXED_INPUT = {"beit", "ddrnet", "mae"}
 
 
 def _tiny_config(family: str, rel: str, out: Path) -> Path:
@@ -147,7 +148,8 @@ def _tiny_config(family: str, rel: str, out: Path) -> Path:
         for step in pipeline:
             if "crop_size" in step:
                 step["crop_size"] = crop
-        backbone = f"backbone=dict(img_size={crop!r}), "
+        if family != "ddrnet":
+            backbone = f"backbone=dict(img_size={crop!r}), "
     text = (
         f"_base_ = [{str(MMSEG_CONFIGS / rel)!r}]\n"
         f"model = dict({backbone}data_preprocessor=dict(size={crop!r}))\n"
