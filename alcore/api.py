@@ -75,9 +75,25 @@ def build_model(
     else:
         name = RunConfig().model
         context["segmentor"] = model
-    if checkpoint is not None:
-        context["checkpoint"] = Path(checkpoint)
-    return require(registry, "model", name).build(opts, **context)
+    reg = require(registry, "model", name)
+    if checkpoint is None:
+        return reg.build(opts, **context)
+    if _accepts(reg.factory, "checkpoint"):
+        return reg.build(opts, checkpoint=Path(checkpoint), **context)
+    built = reg.build(opts, **context)  # a plugin whose factory takes no checkpoint loads it after
+    built.load(Path(checkpoint))
+    return built
+
+
+def _accepts(factory: Any, name: str) -> bool:
+    """Whether a factory takes keyword ``name`` (named, or through ``**kwargs``)."""
+    import inspect
+
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in params)
 
 
 def select(

@@ -243,20 +243,26 @@ class MMSegModel:
             user.train_pipeline = configs.fit_sizes(
                 user.train_pipeline, (width, height), self.config_name, notices
             )
-        if user.pad_size and (height < user.pad_size[0] or width < user.pad_size[1]):
+        if user.pad_size:
+            # training batches pad to the config's input size, as MMSeg does with the config
             size = tuple(user.pad_size)
             pre = self.model_cfg.get("data_preprocessor")
+            smaller = height < size[0] or width < size[1]
             if isinstance(pre, dict):
-                pre["size"], pre["test_cfg"] = size, dict(size=size)
+                pre["size"] = size
                 pre.pop("size_divisor", None)
+                if smaller:
+                    pre["test_cfg"] = dict(size=size)
             if self.segmentor is not None and hasattr(self.segmentor.data_preprocessor, "size"):
                 self.segmentor.data_preprocessor.size = size
                 self.segmentor.data_preprocessor.size_divisor = None
-                self.segmentor.data_preprocessor.test_cfg = dict(size=size)
-            notices.append(
-                f"{self.config_name}: {width}x{height} images padded to the config's input size "
-                f"{size[1]}x{size[0]} in training and inference"
-            )
+                if smaller:
+                    self.segmentor.data_preprocessor.test_cfg = dict(size=size)
+            if smaller:
+                notices.append(
+                    f"{self.config_name}: {width}x{height} images padded to the config's input size "
+                    f"{size[1]}x{size[0]} in inference too"
+                )
         for notice in notices:
             log.warning(notice)
 

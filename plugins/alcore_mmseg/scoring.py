@@ -91,9 +91,7 @@ def forward_pass(
         last = feats[-1] if isinstance(feats, (list, tuple)) else feats
         classifier.update(layer=None, input=last)
     logits = logits[:, :, :h, :w]
-    stage = captured["backbone"]
-    if isinstance(stage, (list, tuple)):
-        stage = stage[embedding_stage]
+    stage = _stage(captured["backbone"], embedding_stage)
     decoder = classifier["input"]
     out = ForwardOutput(
         logits=logits[:n],
@@ -161,6 +159,14 @@ def mc_dropout(
             for m in drops:
                 m.eval()
     return sum_probs / mc_samples, sum_entropy / mc_samples
+
+
+def _stage(output: Any, index: int) -> torch.Tensor:
+    """One stage of a backbone's output; a stage given as (feature map, class token) gives the map."""
+    stage = output[index] if isinstance(output, (list, tuple)) else output
+    while isinstance(stage, (list, tuple)):
+        stage = next((t for t in stage if isinstance(t, torch.Tensor) and t.dim() >= 3), stage[0])
+    return stage
 
 
 def _logits(heads: list, feats: Any, metas: list[dict], test_cfg: Any) -> torch.Tensor:

@@ -110,8 +110,12 @@ CANNOT = {
 #: config folders without a model to run
 NOT_MODELS = {"dsdl": "dataset descriptions only"}
 
-#: families whose configs keep their own input size: their pooling needs inputs this large
+#: families whose configs keep their own input size: LR-ASPP's fixed pooling needs inputs this
+#: large (alcore pads the frames up to it)
 KEEP_SIZE = {"mobilenet_v3"}
+#: families whose backbone is built for one input size (position tables) or that downsample 64x:
+#: trained on whole frames (BEiT and MAE built for their size)
+FIXED_INPUT = {"beit", "ddrnet", "mae"}
 
 
 def _tiny_config(family: str, rel: str, out: Path) -> Path:
@@ -128,14 +132,27 @@ def _tiny_config(family: str, rel: str, out: Path) -> Path:
     pipeline = [dict(step) for step in cfg["train_dataloader"]["dataset"]["pipeline"]]
     scale = next((s["scale"] for s in pipeline if isinstance(s.get("scale"), (list, tuple))), None)
     factor = min(FRAME[0] / max(scale), FRAME[1] / min(scale)) if scale else 1.0
+    low = min((s["ratio_range"][0] for s in pipeline if "ratio_range" in s), default=1.0)
     crop = None
     for step in pipeline:
         if "crop_size" in step:
+            # no larger than the smallest resized frame: padding would put the ignore index into
+            # the labels, which MMSeg 1.2.2's class-weighted cross entropy (CGNet, PIDNet) cannot take
             h, w = step["crop_size"]
-            crop = step["crop_size"] = (max(32, round(h * factor)), max(32, round(w * factor)))
+            h = min(max(32, round(h * factor)), int(FRAME[1] * low))
+            w = min(max(32, round(w * factor)), int(FRAME[0] * low))
+            crop = step["crop_size"] = (h, w)
+    backbone = ""
+    if family in FIXED_INPUT:
+        crop = (FRAME[1], FRAME[0])
+        for step in pipeline:
+            if "crop_size" in step:
+                step["crop_size"] = crop
+        if family != "ddrnet":
+            backbone = f"backbone=dict(img_size={crop!r}), "
     text = (
         f"_base_ = [{str(MMSEG_CONFIGS / rel)!r}]\n"
-        f"model = dict(data_preprocessor=dict(size={crop!r}))\n"
+        f"model = dict({backbone}data_preprocessor=dict(size={crop!r}))\n"
         f"train_dataloader = dict(dataset=dict(pipeline={pipeline!r}))\n"
     )
     path = out / f"{family}.py"
