@@ -9,11 +9,18 @@ __version__ = "0.1.0"
 #: public names, imported on first use so that ``import alcore`` loads no plugin
 _LAZY = {
     "select": "alcore.api",
-    "Selection": "alcore.api",
+    "Selection": "alcore.selection",
+    "select_batch": "alcore.selection",
+    "needed_quantities": "alcore.selection",
+    "initial_selection": "alcore.selection",
+    "write_report": "alcore.report",
     "Experiment": "alcore.experiment",
     "RunConfig": "alcore.config",
-    "Sample": "alcore.dataset",
+    "Sample": "alcore.sdk.dataset",
     "get_registry": "alcore.plugins",
+    "hookimpl": "alcore.sdk",
+    "Param": "alcore.sdk",
+    "check_strategy": "alcore.sdk",
 }
 
 __all__ = ["__version__", *_LAZY]

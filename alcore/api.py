@@ -3,54 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from alcore.dataset import DatasetInfo, Sample
-from alcore.errors import ConfigError
 from alcore.plugins import Registry, get_registry, require
-
-
-@dataclass
-class Selection:
-    """What :func:`select` returns: the picked ids in pick order, their pool rows and diagnostics."""
-
-    ids: list[str]
-    indices: list[int]
-    strategy: str
-    quantities: dict[str, np.ndarray] = field(default_factory=dict)
-    diagnostics: dict[str, Any] | None = None
-
-
-def choose(
-    quantities: Mapping[str, np.ndarray],
-    labeled: np.ndarray,
-    acquisition: Any,
-    budget: int,
-    seed: int,
-    cycle: int,
-    name: str,
-) -> np.ndarray:
-    """Run an acquisition on computed quantities with the loop's seeded generator; check its picks."""
-    from alcore.loop import check_picks, selection_rng
-
-    budget = min(budget, int((~labeled).sum()))
-    picked = np.asarray(
-        acquisition.select(quantities, labeled, budget, selection_rng(seed, cycle)), dtype=np.int64
-    )
-    check_picks(picked, labeled, budget, name)
-    return picked
-
-
-def model_quantities(acquisition: Any) -> tuple[list[str], list[str]]:
-    """All quantity names a selection needs (``embedding`` for diagnostics) and those the model makes."""
-    from alcore.loop import POOL_QUANTITIES
-
-    names = sorted(set(acquisition.requires) | {"embedding"})
-    return names, [n for n in names if n not in POOL_QUANTITIES]
+from alcore.sdk.dataset import DatasetInfo, Sample
+from alcore.sdk.errors import ConfigError
+from alcore.selection import Selection, select_batch
 
 
 def as_samples(items: Sequence[Sample | str | Path]) -> list[Sample]:
@@ -144,9 +105,6 @@ def select(
     the ids already labeled. The pick is the one ``alcore run`` makes in cycle ``cycle`` with
     seed ``seed`` from the same quantities.
     """
-    from alcore.diagnostics import batch_diagnostics
-    from alcore.loop import pool_quantities
-
     registry = registry or get_registry()
     acquisition = require(registry, "acquisition", acq).build(acq_options or {})
     info = DatasetInfo(list(classes), [(0, 0, 0)] * len(classes)) if classes else None
@@ -167,22 +125,5 @@ def select(
         raise ConfigError(f"labeled id '{unknown[0]}' is not in the pool")
     done = set(labeled)
     mask = np.fromiter((s.id in done for s in pool), dtype=bool, count=len(pool))
-    names, model_names = model_quantities(acquisition)
-    quantities = dict(scorer.compute(pool, model_names)) if model_names else {}
-    quantities.update(pool_quantities(pool, names))
-    picked = choose(quantities, mask, acquisition, budget, seed, cycle, acq)
-    chosen = [pool[i] for i in picked]
-    after = mask.copy()
-    after[picked] = True
-    diagnostics = (
-        batch_diagnostics(chosen, quantities["embedding"], picked, after, pool)
-        if "embedding" in quantities and len(picked)
-        else None
-    )
-    return Selection(
-        ids=[s.id for s in chosen],
-        indices=[int(i) for i in picked],
-        strategy=acq,
-        quantities=quantities,
-        diagnostics=diagnostics,
-    )
+    return select_batch(acquisition, acq, pool, mask, budget, seed, cycle,
+                        lambda names: scorer.compute(pool, names))

@@ -35,9 +35,9 @@ from urllib.parse import quote, unquote
 import h5py
 import numpy as np
 
-from alcore import faults
-from alcore.errors import PluginError
-from alcore.model import Progress
+from alcore.sdk import faults
+from alcore.sdk.errors import PluginError
+from alcore.sdk.model import Progress
 
 log = logging.getLogger("alcore")
 
@@ -69,19 +69,30 @@ class FeatureCache:
         names: Sequence[str],
         compute: Compute,
         progress: Progress | None = None,
+        load: bool = True,
+        shard: tuple[int, int] | None = None,
     ) -> dict[str, np.ndarray]:
-        """Return every named quantity for ``ids`` (rows in that order), computing only missing rows."""
+        """Return every named quantity for ``ids`` (rows in that order), computing only missing rows.
+
+        With ``load=False`` the missing rows are computed and stored but nothing is kept in memory
+        (and an empty dict is returned): read the rows afterwards with :meth:`stream`. ``shard``
+        ``(lo, hi)`` computes only rows ``lo .. hi-1`` (one process's share of a multi-process pass).
+        """
         ids = [str(i) for i in ids]
         names = list(dict.fromkeys(names))
         total = len(ids)
         if not names:
             return {}
         if total == 0:
-            return {name: np.zeros((0,), np.float32) for name in names}
+            return {name: np.zeros((0,), np.float32) for name in names} if load else {}
         digest = ids_digest(ids)
-        out, written = self._load(fingerprint, ids, digest, names)
+        out, written = self._load(fingerprint, ids, digest, names, data=load)
 
         missing = np.stack([~written[name] for name in names], axis=1)
+        if shard is not None:
+            outside = np.ones(total, dtype=bool)
+            outside[shard[0] : shard[1]] = False
+            missing[outside] = False
         patterns, which = np.unique(missing, axis=0, return_inverse=True)
         which = which.reshape(-1)
         done = int((~missing.any(axis=1)).sum())
@@ -95,7 +106,7 @@ class FeatureCache:
             for start in range(0, len(rows), self.chunk_size):
                 chunk = rows[start : start + self.chunk_size]
                 values = self._compute(compute, chunk, wanted, done, total, progress)
-                for name, value in values.items():
+                for name, value in values.items() if load else ():
                     if out.get(name) is None:
                         out[name] = np.zeros((total, *value.shape[1:]), dtype=value.dtype)
                     elif out[name].shape[1:] != value.shape[1:]:
@@ -109,7 +120,40 @@ class FeatureCache:
                 done += len(chunk)
                 if progress:
                     progress(done, total)
-        return out
+        return out if load else {}
+
+    @contextlib.contextmanager
+    def stream(
+        self,
+        fingerprint: str,
+        ids: Sequence[str],
+        names: Sequence[str],
+        compute: Compute,
+        progress: Progress | None = None,
+        max_bytes: int | None = None,
+    ) -> Iterator[dict[str, np.ndarray | h5py.Dataset]]:
+        """Like :meth:`fetch`, but a quantity larger than ``max_bytes`` is handed out as its HDF5 dataset.
+
+        The file stays open (and locked) until the ``with`` block ends, so a strategy reads the
+        rows it needs in blocks instead of the whole array being loaded. Small quantities, and all
+        of them when ``max_bytes`` is None, come as arrays, exactly as :meth:`fetch` returns them.
+        """
+        names = list(dict.fromkeys(names))
+        ids = [str(i) for i in ids]
+        if max_bytes is None or not names or not ids:
+            yield self.fetch(fingerprint, ids, names, compute, progress)
+            return
+        self.fetch(fingerprint, ids, names, compute, progress, load=False)
+        digest = ids_digest(ids)
+        with self._open() as f:
+            group = f.get(_pool_path(fingerprint, digest))
+            if group is None or group.attrs.get("ids_sha256") != digest:
+                raise PluginError(f"cache {self.path}: rows for this pool vanished while reading them")
+            out: dict[str, np.ndarray | h5py.Dataset] = {}
+            for name in names:
+                data = group[f"data/{_key(name)}"]
+                out[name] = data if data.size * data.dtype.itemsize > max_bytes else data[()]
+            yield out
 
     def read(self, fingerprint: str, name: str) -> tuple[list[str], np.ndarray] | None:
         """Stored ids and rows of one fully written quantity (newest pool first), or None."""
@@ -152,9 +196,9 @@ class FeatureCache:
                 return []
 
     def _load(
-        self, fingerprint: str, ids: list[str], digest: str, names: list[str]
+        self, fingerprint: str, ids: list[str], digest: str, names: list[str], data: bool = True
     ) -> tuple[dict[str, np.ndarray | None], dict[str, np.ndarray]]:
-        """Read the stored rows of each name for this pool and which of them are written."""
+        """Which rows of each name are written for this pool, and (with ``data``) the stored rows."""
         total = len(ids)
         out: dict[str, np.ndarray | None] = {name: None for name in names}
         written = {name: np.zeros(total, dtype=bool) for name in names}
@@ -175,7 +219,7 @@ class FeatureCache:
                         continue
                     mask = mask_ds[()].astype(bool)
                     if mask.any():
-                        out[name] = data_ds[()]
+                        out[name] = data_ds[()] if data else None
                         written[name] = mask
             except HDF5_ERRORS as exc:
                 self._drop(f, path, exc)

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from alcore.errors import ConfigError
+from alcore.sdk.errors import ConfigError
 
 
 @dataclass

@@ -16,8 +16,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from alcore.dataset import Sample
-from alcore.errors import ConfigError, DataError
+from alcore.sdk.dataset import Sample
+from alcore.sdk.errors import ConfigError, DataError
 
 #: at most this many label files are read for class frequencies
 MAX_LABELS = 300
@@ -84,8 +84,6 @@ def group_stats(samples: Sequence[Sample]) -> dict[str, Any]:
 
 def describe(dataset: Any, limit: int = MAX_LABELS, seed: int = 0) -> dict[str, Any]:
     """Sizes, class pixel frequencies, group structure and redundancy of a dataset object."""
-    from alcore.bench.advise import measure_redundancy
-
     pool = list(dataset.pool())
     info = dataset.info
     return {
@@ -167,3 +165,29 @@ def restrict_pool(pool: Sequence[Sample], path: Path | str) -> list[Sample]:
             f"pool file '{path}' lists {len(unknown)} id(s) not in the dataset's pool, e.g. '{unknown[0]}'"
         )
     return [s for s in pool if s.id in wanted]
+
+
+def structural_redundancy(samples: list) -> dict[str, Any]:
+    """Redundancy from group structure alone: 1 - 1/(mean frames per group), for plain datasets."""
+    groups: dict[str, int] = {}
+    for s in samples:
+        key = s.group if s.group is not None else f"\0{s.id}"
+        groups[key] = groups.get(key, 0) + 1
+    mean = float(np.mean(list(groups.values()))) if groups else 1.0
+    return {
+        "samples": len(samples),
+        "groups": len(groups),
+        "frames_per_group": mean,
+        "score": 1.0 - 1.0 / mean,
+        "method": "structural",
+    }
+
+
+def measure_redundancy(dataset: Any) -> dict[str, Any]:
+    """The dataset's own ``redundancy()`` estimate where it offers one, else the structural one."""
+    own = getattr(dataset, "redundancy", None)
+    if callable(own):
+        out = dict(own())
+        out.setdefault("method", "dataset")
+        return out
+    return structural_redundancy(list(dataset.pool()))

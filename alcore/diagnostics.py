@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from alcore.dataset import Sample
+from alcore.sdk.dataset import Sample
 
 EXAMPLES_LIMIT = 8
 
@@ -86,36 +87,50 @@ def mean_pairwise_distance(features: np.ndarray, chunk: int = 2048) -> float:
     return total / (n * (n - 1) / 2)
 
 
+def _as_rows(block: Any) -> np.ndarray:
+    """A block of feature rows as a float64 matrix (one row per sample)."""
+    x = np.asarray(block, dtype=np.float64)
+    return x.reshape(len(x), -1)
+
+
 def coverage_radius(features: np.ndarray, labeled: np.ndarray, chunk: int = 4096) -> float:
     """Largest distance from any pool row to its nearest labeled row (inf with nothing labeled).
 
     The k-center objective core-set minimises: small means every pool sample has a labeled
-    sample close by in embedding space.
+    sample close by in embedding space. ``features`` may be an HDF5 dataset: it is read in blocks.
     """
-    x = np.asarray(features, dtype=np.float64).reshape(len(features), -1)
-    centres = x[np.asarray(labeled, dtype=bool)]
-    if len(centres) == 0:
+    if not hasattr(features, "shape"):
+        features = np.asarray(features)
+    n = len(features)
+    rows = np.flatnonzero(np.asarray(labeled, dtype=bool))
+    if len(rows) == 0:
         return float("inf")
+    centres = _as_rows(features[rows])
     worst = 0.0
-    for start in range(0, len(x), chunk):
-        d2 = _sq_dist(x[start : start + chunk], centres)
+    for start in range(0, n, chunk):
+        d2 = _sq_dist(_as_rows(features[start : start + chunk]), centres)
         worst = max(worst, float(np.sqrt(d2.min(1)).max()))
     return worst
 
 
 def batch_diagnostics(
     chosen: Sequence[Sample],
-    embeddings: np.ndarray,
+    embeddings: Any,
     picked: np.ndarray,
     labeled_after: np.ndarray,
     pool: Sequence[Sample] | None = None,
 ) -> dict:
-    """Every per-batch diagnostic in one dict: group spread, embedding spread, coverage radius."""
-    return {
-        **group_diagnostics(chosen, pool),
-        "mean_pairwise_distance": mean_pairwise_distance(np.asarray(embeddings)[picked]),
-        "coverage_radius": coverage_radius(embeddings, labeled_after),
-    }
+    """Every per-batch diagnostic: group spread, and with ``embeddings`` their spread and coverage.
+
+    ``embeddings`` is None where no model pass ran (a strategy that needs none); then only the
+    group diagnostics are given.
+    """
+    out = group_diagnostics(chosen, pool)
+    if embeddings is not None:
+        picked = np.asarray(picked, dtype=np.int64)
+        out["mean_pairwise_distance"] = mean_pairwise_distance(_as_rows(embeddings[np.sort(picked)]))
+        out["coverage_radius"] = coverage_radius(embeddings, labeled_after)
+    return out
 
 
 def example_entries(

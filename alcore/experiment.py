@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 from alcore import distributed as dist
-from alcore.atomic import write_json
-from alcore.cache import FeatureCache
 from alcore.config import RunConfig
-from alcore.errors import AlcoreError, DataError
-from alcore.loop import Components, run_cycles
+from alcore.cycle import Components
+from alcore.loop import run_cycles
 from alcore.plugins import Registry, get_registry, require
 from alcore.progress import Reporter
 from alcore.rundir import RunDir
+from alcore.sdk.atomic import write_json
+from alcore.sdk.errors import AlcoreError, DataError
 
 
 def default_out(cfg: RunConfig) -> Path:
@@ -55,27 +54,6 @@ def build_components(cfg: RunConfig, registry: Registry, reporter: Reporter) -> 
     )
 
 
-def read_config(run: RunDir) -> RunConfig:
-    """A run's configuration, read without taking the run's lock (ranks other than 0 of a launch)."""
-    import yaml
-
-    return RunConfig.from_dict(yaml.safe_load(run.config.read_text()) or {}, str(run.config))
-
-
-def make_scorer(run: RunDir):
-    """The function the loop calls for quantities: one model pass, stored in the run's HDF5 cache."""
-    cache = FeatureCache(run.cache)
-
-    def score(model: Any, fingerprint: str, samples: list, names: list, progress: Any):
-        return cache.fetch(
-            fingerprint, [s.id for s in samples], names,
-            lambda rows, wanted, prog: model.compute([samples[i] for i in rows], wanted, prog),
-            progress,
-        )
-
-    return score
-
-
 class Experiment:
     """An active-learning experiment: ``Experiment(RunConfig(...), out).run()`` returns the results."""
 
@@ -93,7 +71,7 @@ class Experiment:
         """Reopen a run directory to continue where it stopped."""
         rd = RunDir(run_dir)
         dist.init()
-        cfg = rd.open() if dist.is_main() else read_config(rd)
+        cfg = rd.open() if dist.is_main() else rd.read_config()
         exp = cls(cfg, run_dir, registry, reporter)
         exp.run_dir = rd
         exp.resuming = True
@@ -117,36 +95,19 @@ class Experiment:
             components = build_components(self.cfg, self.registry, self.reporter)
         if fresh and main:
             run.create(self.cfg)
-            info = components.dataset.info
-            write_json(run.root / "dataset.json", {
-                "classes": info.classes, "palette": info.palette,
-                "ignore_index": info.ignore_index})
+            run.write_dataset_info(components.dataset.info)
         self.reporter.info(
             f"run {run.root}: {len(components.pool)} pool, {len(components.val)} val samples; "
             f"acq={self.cfg.acq} ssl={self.cfg.ssl} seed={self.cfg.seed}"
         )
         try:
-            components.scorer = make_scorer(run)
             records = run_cycles(run, self.cfg, components, self.reporter)
         finally:
             run.unlock()
         results = summarise(self.cfg, records)
         if main:
             write_json(run.results, results)
-            self.write_report()
         return results
-
-    def write_report(self) -> Path | None:
-        """Write the run's report; a report that fails must not fail a finished run."""
-        from alcore.report import write_report
-
-        try:
-            path = write_report([self.run_dir.root])
-        except Exception as exc:  # the results are safe on disk already
-            self.reporter.info(f"could not write the report: {exc}")
-            return None
-        self.reporter.info(f"report: {path}")
-        return path
 
 
 def summarise(cfg: RunConfig, records: list[dict]) -> dict:

@@ -11,21 +11,29 @@ from __future__ import annotations
 import logging
 import os
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import pluggy
 
-from alcore import hookspecs
-from alcore.acquisition import Param, Registration
-from alcore.errors import PluginError, UnknownNameError
+from alcore.sdk import hookspecs
+from alcore.sdk.errors import PluginError, UnknownNameError
+from alcore.sdk.params import Param, coerce_options
 
 log = logging.getLogger("alcore")
 
 GROUP = "alcore"
 BUILTIN_DIST = "alcore"
+#: the entry points alcore itself ships; with plugins disabled only these load (a name is not enough)
+BUILTIN_ENTRY_POINTS = {
+    "datasets": "alcore_datasets.plugin",
+    "mmseg": "alcore_mmseg.plugin",
+    "acquisition": "alcore_acquisition.plugin",
+    "ssl": "alcore_ssl.plugin",
+}
 KINDS = {
     "dataset": "register_datasets",
     "model": "register_models",
@@ -33,6 +41,24 @@ KINDS = {
     "quantity": "register_quantities",
     "acquisition": "register_acquisitions",
 }
+
+
+@dataclass
+class Registration:
+    """One named factory registered by one plugin for one kind (dataset, model, ssl, acquisition)."""
+
+    kind: str
+    name: str
+    factory: Any
+    plugin: str
+    help: str = ""
+    params: list[Param] = field(default_factory=list)
+
+    def build(self, options: Mapping[str, Any] | None = None, **context: Any) -> Any:
+        """Call the factory with every declared option (given ones typed, the rest at their default)."""
+        given = coerce_options(self.params, options or {}, f"{self.kind} '{self.name}'")
+        defaults = {p.name: p.default for p in self.params if p.name not in given}
+        return self.factory(**context, **defaults, **given)
 
 
 @dataclass
@@ -45,10 +71,6 @@ class PluginInfo:
     hooks: list[str] = field(default_factory=list)
     registered: dict[str, list[str]] = field(default_factory=dict)
     error: str | None = None
-
-    @property
-    def builtin(self) -> bool:
-        return self.dist == BUILTIN_DIST
 
 
 class Registry:
@@ -106,6 +128,10 @@ class Registry:
         if info is not None and info.error is None:
             info.error = message
 
+    def cycle_end(self, run_dir: Path, cycle: int, record: dict) -> None:
+        """Tell every plugin's ``on_cycle_end`` that a cycle is durable (a raising one is a warning)."""
+        fire_cycle_end(self.pm.hook, run_dir, cycle, record)
+
     def names(self, kind: str) -> list[str]:
         return sorted(self._by_kind[kind])
 
@@ -118,6 +144,17 @@ class Registry:
             return self._by_kind[kind][name]
         except KeyError:
             raise UnknownNameError(kind, name, self.names(kind)) from None
+
+
+def fire_cycle_end(hooks: Any, run_dir: Path, cycle: int, record: dict) -> None:
+    """Call every ``on_cycle_end``; one that raises is a warning naming its plugin, never a failure."""
+    if hooks is None:
+        return
+    for impl in hooks.on_cycle_end.get_hookimpls():
+        try:
+            impl.function(run_dir=run_dir, cycle=cycle, record=record)
+        except Exception as exc:  # an observer must not take a finished cycle down
+            log.warning("warning: plugin '%s': on_cycle_end raised %r", impl.plugin_name, exc)
 
 
 def _entry_points() -> Iterable[metadata.EntryPoint]:
@@ -136,15 +173,20 @@ def build_registry(
     pm.add_hookspecs(hookspecs)
     infos: list[PluginInfo] = []
     only_builtin = os.environ.get("ALCORE_DISABLE_PLUGINS", "").strip() not in ("", "0")
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
+    duplicates: list[str] = []
     for ep in sorted(_entry_points(), key=lambda e: e.name) if load_entry_points else []:
         dist = ep.dist.name if ep.dist is not None else "?"
         version = ep.dist.version if ep.dist is not None else "?"
-        if only_builtin and dist != BUILTIN_DIST:
+        if only_builtin and not is_builtin(ep, dist):
             continue
         if ep.name in seen:
+            duplicates.append(
+                f"plugin '{dist}': entry point '{ep.name}' is also provided by '{seen[ep.name]}'; "
+                f"keeping '{seen[ep.name]}'"
+            )
             continue
-        seen.add(ep.name)
+        seen[ep.name] = dist
         info = PluginInfo(ep.name, dist, version)
         infos.append(info)
         try:
@@ -160,7 +202,14 @@ def build_registry(
         info = PluginInfo(name, name, "local")
         info.hooks = sorted(h.name for h in pm.get_hookcallers(obj) or [])
         infos.append(info)
-    return Registry(pm, infos)
+    registry = Registry(pm, infos)
+    registry.warnings[:0] = duplicates
+    return registry
+
+
+def is_builtin(ep: metadata.EntryPoint, dist: str) -> bool:
+    """Whether an entry point is one alcore ships: its distribution and its module both match."""
+    return dist == BUILTIN_DIST and BUILTIN_ENTRY_POINTS.get(ep.name) == ep.value
 
 
 _REGISTRY: Registry | None = None

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from alcore.atomic import read_json, write_json
-from alcore.dataset import Sample
-from alcore.errors import StateError
+from alcore.sdk.atomic import read_json, write_json
+from alcore.sdk.dataset import Sample
+from alcore.sdk.errors import StateError
 
 STATE_VERSION = 1
 
@@ -54,6 +54,13 @@ class PoolState:
     @property
     def labeled_ids(self) -> list[str]:
         return [r.id for r in self.labeled]
+
+    def as_of(self, cycle: int) -> PoolState:
+        """The labeled set cycle ``cycle`` trains on: labels recorded for that cycle or earlier.
+
+        A run resumed after a cycle's picks were recorded must not count or train on them early.
+        """
+        return PoolState(self.digest, self.size, [r for r in self.labeled if r.cycle <= cycle])
 
     def mask(self, samples: Sequence[Sample]) -> np.ndarray:
         """Boolean array over ``samples``: True where labeled."""

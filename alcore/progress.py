@@ -16,7 +16,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from alcore.model import Progress as ProgressFn
+from alcore.sdk.model import Progress as ProgressFn
 
 
 class Reporter:

@@ -4,10 +4,14 @@
 
     RUN_DIR/
       config.yaml         the resolved configuration
+      dataset.json        classes, palette and ignore index of the run's dataset
       state.json          the pool state: labeled ids with provenance
-      cycles/NNN/         checkpoint.pth, metrics.json, selection.json, record.json
+      cycles/NNN/         checkpoint.pth, metrics.json, selection.json, record.json, examples.json
       cache.h5            per-sample quantities, keyed by checkpoint fingerprint
       results.json        summary: labeled count and mIoU per cycle
+      report.html         the run's report (written by the application that made the run)
+
+Every path of a run directory is named here; readers and writers elsewhere ask for it.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from pathlib import Path
 
 import yaml
 
-from alcore.atomic import write_text
 from alcore.config import RunConfig
-from alcore.errors import StateError
+from alcore.sdk.atomic import read_json, write_json, write_text
+from alcore.sdk.dataset import DatasetInfo
+from alcore.sdk.errors import StateError
 
 MARKER = "config.yaml"
 
@@ -48,8 +53,55 @@ class RunDir:
     def cache(self) -> Path:
         return self.root / "cache.h5"
 
+    @property
+    def dataset(self) -> Path:
+        return self.root / "dataset.json"
+
+    @property
+    def report(self) -> Path:
+        return self.root / "report.html"
+
+    @property
+    def cycles(self) -> Path:
+        return self.root / "cycles"
+
     def cycle(self, n: int) -> Path:
-        return self.root / "cycles" / f"{n:03d}"
+        return self.cycles / f"{n:03d}"
+
+    def checkpoint(self, n: int) -> Path:
+        return self.cycle(n) / "checkpoint.pth"
+
+    def metrics(self, n: int) -> Path:
+        return self.cycle(n) / "metrics.json"
+
+    def selection(self, n: int) -> Path:
+        return self.cycle(n) / "selection.json"
+
+    def record(self, n: int) -> Path:
+        return self.cycle(n) / "record.json"
+
+    def examples(self, n: int) -> Path:
+        return self.cycle(n) / "examples.json"
+
+    def records(self) -> list[dict]:
+        """Every finished cycle's record, in cycle order."""
+        return [read_json(p) for p in sorted(self.cycles.glob("*/record.json"))]
+
+    def write_dataset_info(self, info: DatasetInfo) -> None:
+        """Record the dataset's classes, palette and ignore index beside the run's config."""
+        write_json(self.dataset, {"classes": list(info.classes), "palette": [list(c) for c in info.palette],
+                                  "ignore_index": info.ignore_index})
+
+    def read_dataset_info(self) -> dict | None:
+        """The recorded classes, palette and ignore index, or None where the run has none yet."""
+        return read_json(self.dataset) if self.dataset.is_file() else None
+
+    def read_config(self) -> RunConfig:
+        """The run's configuration, read without taking the lock (readers, and ranks other than 0)."""
+        if not self.is_run():
+            raise StateError(f"{self.root} is not a run directory (no {MARKER})")
+        data = yaml.safe_load(self.config.read_text()) or {}
+        return RunConfig.from_dict(data, str(self.config))
 
     def is_run(self) -> bool:
         return self.config.is_file()
@@ -76,8 +128,7 @@ class RunDir:
         if not self.is_run():
             raise StateError(f"{self.root} is not a run directory (no {MARKER})")
         self.lock()
-        data = yaml.safe_load(self.config.read_text()) or {}
-        return RunConfig.from_dict(data, str(self.config))
+        return self.read_config()
 
     def lock(self) -> None:
         """Hold an exclusive lock for this process's lifetime; a second run gets a clear error."""

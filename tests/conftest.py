@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 import pytest
 
-from alcore.dataset import DatasetInfo, Sample
-from alcore.hookspecs import hookimpl
+from alcore.sdk.dataset import DatasetInfo, Sample
+from alcore.sdk.hookspecs import hookimpl
 
 ROOT = Path(__file__).resolve().parents[1]
 

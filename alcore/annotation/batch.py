@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from alcore.atomic import read_json, write_json
-from alcore.dataset import DatasetInfo
-from alcore.errors import StateError
+from alcore.sdk.atomic import read_json, write_json
+from alcore.sdk.dataset import DatasetInfo
+from alcore.sdk.errors import StateError
 
 
 @dataclass

@@ -32,8 +32,8 @@ from PIL import Image
 
 from alcore.annotation.batch import Batch, Incoming
 from alcore.annotation.masks import Colour, classes_to_colours, colours_to_classes, read_colour_mask
-from alcore.dataset import DatasetInfo
-from alcore.errors import ConfigError, DataError
+from alcore.sdk.dataset import DatasetInfo
+from alcore.sdk.errors import ConfigError, DataError
 
 OPTIONS: dict[str, str] = {}
 BACKGROUND = "background"

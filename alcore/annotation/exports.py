@@ -11,9 +11,9 @@ from alcore.annotation.batch import Batch, read_info
 from alcore.annotation.formats import export_format
 from alcore.annotation.layout import AnnotationDirs
 from alcore.annotation.records import ExportRecord, load_exports, now, save_export
-from alcore.errors import StateError
 from alcore.pool import PoolState
 from alcore.rundir import RunDir
+from alcore.sdk.errors import StateError
 
 
 def latest_batch(dirs: AnnotationDirs) -> int | None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from alcore.annotation import cvat, labelstudio, labelstudio_read, manifest, pngdir
 from alcore.annotation.batch import Batch, Incoming
-from alcore.dataset import DatasetInfo
-from alcore.errors import ConfigError, UnknownNameError
+from alcore.sdk.dataset import DatasetInfo
+from alcore.sdk.errors import ConfigError, UnknownNameError
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,11 @@ from alcore.annotation.formats import import_format
 from alcore.annotation.layout import AnnotationDirs, file_name
 from alcore.annotation.masks import check_label, image_size
 from alcore.annotation.records import ExportRecord, load_exports, match_export, now, save_export
-from alcore.dataset import DatasetInfo, Sample
-from alcore.errors import DataError, StateError
-from alcore.loop import write_png
+from alcore.cycle import write_png
 from alcore.pool import PoolState
 from alcore.rundir import RunDir
+from alcore.sdk.dataset import DatasetInfo, Sample
+from alcore.sdk.errors import DataError, StateError
 
 #: the export format whose returns an import format reads, where the names differ
 EXPORT_OF = {"png": "manifest"}

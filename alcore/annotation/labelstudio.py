@@ -24,7 +24,7 @@ from PIL import Image
 
 from alcore.annotation import rle
 from alcore.annotation.batch import Batch, BatchItem
-from alcore.dataset import DatasetInfo
+from alcore.sdk.dataset import DatasetInfo
 
 OPTIONS = {
     "url_prefix": "prefix of image URLs, before <folder>/images/<file> (default /data/local-files/?d=)",

@@ -18,8 +18,8 @@ import numpy as np
 
 from alcore.annotation import rle
 from alcore.annotation.batch import Incoming
-from alcore.dataset import DatasetInfo
-from alcore.errors import DataError
+from alcore.sdk.dataset import DatasetInfo
+from alcore.sdk.errors import DataError
 
 #: what to tell a user who hands in one of Label Studio's other export types
 CHOOSE = "alcore reads Label Studio's JSON or JSON_MIN export (Export > JSON)"

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from alcore.annotation.batch import Batch
-from alcore.dataset import DatasetInfo
+from alcore.sdk.dataset import DatasetInfo
 
 OPTIONS: dict[str, str] = {}
 

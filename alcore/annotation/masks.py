@@ -9,7 +9,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from alcore.errors import DataError
+from alcore.sdk.errors import DataError
 
 Colour = tuple[int, int, int]
 

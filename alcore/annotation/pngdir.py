@@ -6,8 +6,8 @@ from pathlib import Path
 
 from alcore.annotation.batch import Incoming
 from alcore.annotation.masks import read_image
-from alcore.dataset import DatasetInfo
-from alcore.errors import DataError
+from alcore.sdk.dataset import DatasetInfo
+from alcore.sdk.errors import DataError
 
 
 def read(path: Path, info: DatasetInfo) -> list[Incoming]:

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from alcore.annotation.layout import AnnotationDirs
-from alcore.atomic import read_json, write_json
-from alcore.errors import StateError
 from alcore.pool import LabelRecord, PoolState
+from alcore.sdk.atomic import read_json, write_json
+from alcore.sdk.errors import StateError
 
 OPEN, PARTIAL, IMPORTED, CLOSED = "open", "partial", "imported", "closed"
 

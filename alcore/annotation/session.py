@@ -23,24 +23,16 @@ from alcore.annotation.exports import latest_batch
 from alcore.annotation.importer import commit, given_labels
 from alcore.annotation.layout import AnnotationDirs, file_name
 from alcore.annotation.records import load_exports, now, pending_ids, refresh_all
-from alcore.atomic import file_sha256, read_json, write_json
 from alcore.config import RunConfig, resolve
-from alcore.dataset import Sample
-from alcore.errors import ConfigError, StateError
-from alcore.experiment import make_scorer
-from alcore.loop import (
-    POOL_QUANTITIES,
-    Components,
-    evaluate_phase,
-    select_phase,
-    selection_rng,
-    train_phase,
-    write_png,
-)
+from alcore.cycle import Components, CycleKernel, write_png
 from alcore.plugins import Registry, get_registry, require
-from alcore.pool import LabelRecord, PoolState
+from alcore.pool import PoolState
 from alcore.progress import Reporter
 from alcore.rundir import RunDir
+from alcore.sdk.atomic import read_json, write_json
+from alcore.sdk.dataset import Sample
+from alcore.sdk.errors import ConfigError, StateError
+from alcore.selection import Selection
 
 #: settings fixed when a production run is created; later cycles may change only the others
 FIXED = ("config", "dataset", "dataset_options", "model", "model_options", "ssl", "ssl_options")
@@ -97,46 +89,46 @@ def start_cycle(run: RunDir, cycle: int, plan: dict) -> None:
     write_json(path, plan)
 
 
-def random_batch(
-    pool: Sequence[Sample], blocked: np.ndarray, budget: int, seed: int, cycle: int
-) -> list[int]:
-    """Seeded random rows among the unblocked ones: the batch before any model exists."""
-    candidates = np.flatnonzero(~blocked)
-    return [int(i) for i in selection_rng(seed, cycle).permutation(candidates)[:budget]]
+class AnnotatorOracle:
+    """The production oracle: the batch goes to people, with the model's predictions as pre-annotations."""
+
+    def __init__(self, run: RunDir) -> None:
+        self.dirs = AnnotationDirs(run)
+        self.run = run
+        self.predictions: list[str | None] = []
+
+    def predictions_needed(self, batch: int) -> int:
+        return batch
+
+    def label(self, cycle: int, selection: Selection, pool: Sequence[Sample], predictions: list) -> None:
+        """Write each pick's predicted class map; labels arrive later through ``alcore import``."""
+        self.predictions = []
+        for sample_id, pred in zip(selection.ids, predictions):
+            if pred is None:
+                self.predictions.append(None)
+                continue
+            path = self.dirs.prediction(cycle, sample_id)
+            write_png(path, pred)
+            self.predictions.append(path.relative_to(self.run.root).as_posix())
+        self.predictions += [None] * (len(selection.ids) - len(self.predictions))
 
 
 def build_components(
-    cfg: RunConfig, registry: Registry, dataset: Any, pool: list[Sample], val: list[Sample], run: RunDir
+    cfg: RunConfig, registry: Registry, dataset: Any, pool: list[Sample], val: list[Sample], trained: bool
 ) -> Components:
-    """The model, SSL method and acquisition of a cycle, around an already opened dataset."""
+    """The cycle's plugins around an opened dataset; with nothing labeled yet, random picks and no model."""
+    if not trained:
+        random = require(registry, "acquisition", "random").build()
+        return Components(dataset=dataset, model=None, acquisition=random, acq_name="random", ssl=None,
+                          hooks=registry.pm.hook, pool=pool, val=val)
     acquisition = require(registry, "acquisition", cfg.acq).build(cfg.acq_options)
     ssl = require(registry, "ssl", cfg.ssl).build(cfg.ssl_options)
     quantities = {r.name: r.factory for r in registry.all("quantity")}
     model = require(registry, "model", cfg.model).build(
         cfg.model_options, info=dataset.info, quantities=quantities, seed=cfg.seed
     )
-    return Components(
-        dataset=dataset,
-        model=model,
-        acquisition=acquisition,
-        acq_name=cfg.acq,
-        ssl=ssl,
-        hooks=registry.pm.hook,
-        scorer=make_scorer(run),
-        pool=pool,
-        val=val,
-    )
-
-
-def scalar_scores(c: Components, fingerprint: str, chosen: Sequence[Sample]) -> list[dict]:
-    """Per-sample scalar quantities the acquisition ranked by (a cache read, not a new pass)."""
-    names = [q for q in c.acquisition.requires if q not in POOL_QUANTITIES]
-    if not names or not chosen:
-        return [{} for _ in chosen]
-    values = c.scorer(c.model, fingerprint, list(chosen), names, lambda done, total: None)
-    scalar = {k: np.asarray(v).reshape(len(chosen), -1) for k, v in values.items()}
-    scalar = {k: v[:, 0] for k, v in scalar.items() if v.shape[1] == 1}
-    return [{k: round(float(v[i]), 6) for k, v in scalar.items()} for i in range(len(chosen))]
+    return Components(dataset=dataset, model=model, acquisition=acquisition, acq_name=cfg.acq, ssl=ssl,
+                      hooks=registry.pm.hook, pool=pool, val=val)
 
 
 def select(
@@ -158,11 +150,7 @@ def select(
         if fresh:
             state = init_state(pool)
             run.create(cfg)
-            info = dataset.info
-            write_json(
-                run.root / "dataset.json",
-                {"classes": info.classes, "palette": info.palette, "ignore_index": info.ignore_index},
-            )
+            run.write_dataset_info(dataset.info)
             state.save(run.state)
         else:
             state = PoolState.load(run.state)
@@ -195,83 +183,64 @@ def run_cycle(
     pending: list[str],
     reporter: Reporter,
 ) -> Batch:
-    """Train (when anything is labeled), score, select and write one cycle's batch."""
+    """Train (when anything is labeled), score, select and write one cycle's batch, through the kernel."""
     t0 = time.time()
     dirs = AnnotationDirs(run)
     labeled_ids = state.labeled_ids
-    plan_state = PoolState(
-        state.digest,
-        state.size,
-        state.labeled + [LabelRecord(i, cycle, "pending", "open export") for i in pending],
-    )
-    blocked = plan_state.mask(pool)
-    if blocked.all():
+    labeled = state.mask(pool)
+    out = set(pending)
+    blocked = np.fromiter((s.id in out for s in pool), dtype=bool, count=len(pool))
+    if (labeled | blocked).all():
         raise StateError("every pool sample is labeled or out for annotation in an open export")
-    budget = min(cfg.budget, int((~blocked).sum()))
-    start_cycle(
-        run,
-        cycle,
-        {
-            "labeled": labeled_ids,
-            "pending": pending,
-            "acq": cfg.acq,
-            "acq_options": cfg.acq_options,
-            "budget": budget,
-        },
-    )
+    budget = min(cfg.budget, int((~(labeled | blocked)).sum()))
+    plan = {"labeled": labeled_ids, "pending": pending, "acq": cfg.acq, "acq_options": cfg.acq_options,
+            "budget": budget}
+    start_cycle(run, cycle, plan)
     record: dict[str, Any] = {
         "cycle": cycle,
         "labeled": len(labeled_ids),
         "trained_on": labeled_ids,
         "excluded_pending": len(pending),
     }
-    if not labeled_ids:
-        strategy = "random"
-        chosen = [pool[i] for i in random_batch(pool, blocked, budget, cfg.seed, cycle)]
-        scores, predictions, fingerprint = [{} for _ in chosen], [None] * len(chosen), None
-        write_json(run.cycle(cycle) / "selection.json", {"strategy": strategy, "ids": [s.id for s in chosen]})
-        reporter.info(f"cycle {cycle}: nothing labeled yet; {len(chosen)} samples drawn at random")
-    else:
-        strategy = cfg.acq
-        c = build_components(cfg, registry, dataset, with_labels(pool, state, dirs), val, run)
-        checkpoint = train_phase(run, cycle, state, c, reporter)
-        fingerprint = file_sha256(checkpoint)
+    c = build_components(cfg, registry, dataset, with_labels(pool, state, dirs), val, bool(labeled_ids))
+    kernel = CycleKernel(run, c, reporter, cfg.seed)
+    fingerprint = None
+    if labeled_ids:
+        fingerprint = kernel.fingerprint(kernel.train(cycle, state))
         if val:
-            record["metrics"] = evaluate_phase(run, cycle, c, reporter)
-        cfg_cycle = dataclasses.replace(cfg, budget=budget)
-        selection = select_phase(run, cycle, plan_state, cfg_cycle, c, fingerprint, reporter)
-        by_id = {s.id: s for s in pool}
-        chosen = [by_id[i] for i in selection["ids"]]
-        scores = scalar_scores(c, fingerprint, chosen)
-        predictions = []
-        for sample, pred in zip(chosen, c.model.predict(chosen)):
-            write_png(dirs.prediction(cycle, sample.id), pred)
-            predictions.append(dirs.prediction(cycle, sample.id).relative_to(run.root).as_posix())
+            record["metrics"] = kernel.evaluate(cycle)
+    oracle = AnnotatorOracle(run)
+    selection = kernel.select(cycle, labeled, budget, fingerprint, oracle, blocked=blocked)
+    if labeled_ids:
         reporter.info(
-            f"cycle {cycle}: trained on {len(labeled_ids)}, selected {len(chosen)} by "
-            f"'{strategy}'" + (f", {len(pending)} out for annotation excluded" if pending else "")
+            f"cycle {cycle}: trained on {len(labeled_ids)}, selected {len(selection['ids'])} by "
+            f"'{c.acq_name}'" + (f", {len(pending)} out for annotation excluded" if pending else "")
         )
+    else:
+        reporter.info(f"cycle {cycle}: nothing labeled yet; {len(selection['ids'])} samples drawn at random")
+    by_id = {s.id: s for s in pool}
+    scores = selection.get("scores") or [{} for _ in selection["ids"]]
     items = [
         BatchItem(
-            id=s.id,
-            name=file_name(s.id),
-            image=str(Path(s.image).absolute()),
-            group=s.group,
-            frame=s.frame,
+            id=i,
+            name=file_name(i),
+            image=str(Path(by_id[i].image).absolute()),
+            group=by_id[i].group,
+            frame=by_id[i].frame,
             rank=r,
             scores=sc,
             prediction=p,
         )
-        for r, (s, sc, p) in enumerate(zip(chosen, scores, predictions))
+        for r, (i, sc, p) in enumerate(zip(selection["ids"], scores, oracle.predictions))
     ]
-    batch = Batch(cycle=cycle, strategy=strategy, model=fingerprint, created=now(), items=items)
+    batch = Batch(cycle=cycle, strategy=c.acq_name, model=fingerprint, created=now(), items=items)
     record.update(
         {
             "fingerprint": fingerprint,
-            "selection": {"strategy": strategy, "ids": [i.id for i in items]},
+            "selection": {"strategy": c.acq_name, "ids": [i.id for i in items]},
             "seconds": round(time.time() - t0, 1),
         }
     )
-    write_json(run.cycle(cycle) / "record.json", record)
+    kernel.finish(cycle, record)
     batch.save(dirs.batch(cycle))
     return batch

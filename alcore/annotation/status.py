@@ -8,9 +8,9 @@ from pathlib import Path
 from alcore.annotation.exports import latest_batch
 from alcore.annotation.layout import AnnotationDirs
 from alcore.annotation.records import load_exports, pending_ids
-from alcore.errors import StateError
 from alcore.pool import PoolState
 from alcore.rundir import RunDir
+from alcore.sdk.errors import StateError
 
 
 def run_status(run_root: Path) -> dict:

@@ -11,43 +11,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from alcore.atomic import read_json
 from alcore.bench.grid import Budget
 from alcore.bench.guide import finding, quick_result
-from alcore.errors import ConfigError, StateError
+from alcore.datatools import measure_redundancy
+from alcore.sdk.atomic import read_json
+from alcore.sdk.errors import ConfigError, StateError
 
 #: redundancy score at or above which a pool counts as redundant (video-like)
 REDUNDANT_AT = 0.5
 #: budget (share of the pool) at or below which a budget counts as low
 LOW_BUDGET_AT = 0.1
-
-
-def structural_redundancy(samples: list) -> dict[str, Any]:
-    """Redundancy from group structure alone: 1 - 1/(mean frames per group), for plain datasets."""
-    groups: dict[str, int] = {}
-    for s in samples:
-        key = s.group if s.group is not None else f"\0{s.id}"
-        groups[key] = groups.get(key, 0) + 1
-    mean = float(np.mean(list(groups.values()))) if groups else 1.0
-    return {
-        "samples": len(samples),
-        "groups": len(groups),
-        "frames_per_group": mean,
-        "score": 1.0 - 1.0 / mean,
-        "method": "structural",
-    }
-
-
-def measure_redundancy(dataset: Any) -> dict[str, Any]:
-    """The dataset's own ``redundancy()`` estimate where it offers one, else the structural one."""
-    own = getattr(dataset, "redundancy", None)
-    if callable(own):
-        out = dict(own())
-        out.setdefault("method", "dataset")
-        return out
-    return structural_redundancy(list(dataset.pool()))
 
 
 @dataclass

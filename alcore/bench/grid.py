@@ -8,12 +8,13 @@ cycle-0 model, which is trained once.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from alcore.config import RunConfig
-from alcore.errors import ConfigError
+from alcore.sdk.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,21 @@ class Budget:
     def counts(self, pool_size: int) -> tuple[int, int]:
         """(initial, per-cycle) image counts for a pool of ``pool_size``."""
         return _count(self.initial, pool_size), _count(self.step, pool_size)
+
+
+def _checked(kind: type, data: Any, what: str) -> dict[str, Any]:
+    """``data`` as keyword arguments of dataclass ``kind``, or an error naming the bad key."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"bench: {what} must be a mapping, got {data!r}")
+    fields = {f.name: f for f in dataclasses.fields(kind)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(f"bench: {what} has no key '{unknown[0]}'; its keys: {', '.join(fields)}")
+    required = [n for n, f in fields.items() if f.default is dataclasses.MISSING
+                and f.default_factory is dataclasses.MISSING and n not in data]
+    if required:
+        raise ConfigError(f"bench: {what} lacks the key '{required[0]}'")
+    return data
 
 
 def _count(value: float, pool_size: int) -> int:
@@ -76,10 +92,10 @@ class Grid:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Grid:
-        """Inverse of :meth:`to_dict`."""
-        data = copy.deepcopy(data)
-        data["levels"] = [Level(**v) for v in data["levels"]]
-        data["budgets"] = [Budget(**v) for v in data["budgets"]]
+        """Inverse of :meth:`to_dict`; an unknown or missing key is a one-line error naming it."""
+        data = copy.deepcopy(_checked(cls, data, "the grid"))
+        data["levels"] = [Level(**_checked(Level, v, "a level")) for v in data["levels"]]
+        data["budgets"] = [Budget(**_checked(Budget, v, "a budget")) for v in data["budgets"]]
         return cls(**data).validate()
 
     def cells(self, pool_sizes: dict[str, int]) -> list[Cell]:

@@ -6,10 +6,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-from alcore.atomic import read_json, write_json, write_text
 from alcore.bench.grid import Cell, Grid
 from alcore.bench.guide import Score, Winner, plot_guide, summarise, winners
 from alcore.progress import Reporter
+from alcore.sdk.atomic import read_json, write_json, write_text
 
 
 def _pm(pair: tuple[float, float]) -> str:

@@ -23,24 +23,20 @@ from typing import Any
 
 import yaml
 
-from alcore.atomic import read_json, write_json, write_text
 from alcore.bench.grid import Cell, Grid, same_training, share_config, shares
 from alcore.config import RunConfig
-from alcore.errors import AlcoreError, StateError
 from alcore.experiment import Experiment, build_components
 from alcore.plugins import Registry, get_registry, require
 from alcore.progress import Reporter
 from alcore.rundir import RunDir
+from alcore.sdk.atomic import read_json, write_json, write_text
+from alcore.sdk.errors import AlcoreError, StateError
+
 
 #: files of cycle 0 every strategy of a share starts from (selection.json is strategy-specific)
-SHARED_FILES = ("cycles/000/checkpoint.pth", "cycles/000/metrics.json", "state.json", "dataset.json")
-
-
-class _CellExperiment(Experiment):
-    """An experiment whose per-run report is left to the bench's single report."""
-
-    def write_report(self) -> Path | None:
-        return None
+def shared_files(run: RunDir) -> list[Path]:
+    """The files of cycle 0 every strategy of a share starts from (selection.json is strategy-specific)."""
+    return [run.checkpoint(0), run.metrics(0), run.state, run.dataset]
 
 
 def limit_threads() -> None:
@@ -57,14 +53,15 @@ def limit_threads() -> None:
 
 def shared_done(share_dir: Path) -> bool:
     """Whether a share's cycle 0 is trained and evaluated."""
-    return all((share_dir / f).is_file() for f in SHARED_FILES)
+    return all(f.is_file() for f in shared_files(RunDir(share_dir)))
 
 
 def run_share(
     cfg: RunConfig, share_dir: Path, registry: Registry | None = None, reporter: Reporter | None = None
 ) -> None:
     """Train and evaluate cycle 0 once for a share (continuing a share that was interrupted)."""
-    from alcore.loop import evaluate_phase, load_or_init_state, train_phase
+    from alcore.cycle import CycleKernel
+    from alcore.loop import load_or_init_state
 
     if shared_done(share_dir):
         return
@@ -80,34 +77,28 @@ def run_share(
         c = build_components(cfg, registry, reporter)
         if not rd.is_run():
             rd.create(cfg)
-        info = c.dataset.info
-        write_json(
-            share_dir / "dataset.json",
-            {"classes": info.classes, "palette": info.palette, "ignore_index": info.ignore_index},
-        )
-        state = load_or_init_state(rd, cfg, c.pool)
-        train_phase(rd, 0, state, c, reporter)
-        evaluate_phase(rd, 0, c, reporter)
+        rd.write_dataset_info(c.dataset.info)
+        kernel = CycleKernel(rd, c, reporter, cfg.seed)
+        kernel.train(0, load_or_init_state(rd, cfg, c.pool))
+        kernel.evaluate(0)
     finally:
         rd.unlock()
 
 
 def prepare_cell(cell: Cell, cell_dir: Path, share_dir: Path) -> None:
     """Create a cell's run directory from its share's cycle 0, atomically (all files or none)."""
-    if (cell_dir / "config.yaml").is_file():
-        have = RunConfig.from_dict(
-            yaml.safe_load((cell_dir / "config.yaml").read_text()) or {}, str(cell_dir)
-        )
-        if have.to_dict() != cell.config.to_dict():
+    run = RunDir(cell_dir)
+    if run.is_run():
+        if run.read_config().to_dict() != cell.config.to_dict():
             raise StateError(f"{cell_dir} holds a run with other settings; use another --out")
         return
-    tmp = cell_dir.with_name(cell_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "cycles" / "000").mkdir(parents=True)
-    write_text(tmp / "config.yaml", yaml.safe_dump(cell.config.to_dict(), sort_keys=False))
-    for name in SHARED_FILES:
-        shutil.copyfile(share_dir / name, tmp / name)
-    os.replace(tmp, cell_dir)
+    tmp = RunDir(cell_dir.with_name(cell_dir.name + ".tmp"))
+    shutil.rmtree(tmp.root, ignore_errors=True)
+    tmp.cycle(0).mkdir(parents=True)
+    write_text(tmp.config, yaml.safe_dump(cell.config.to_dict(), sort_keys=False))
+    for src, dst in zip(shared_files(RunDir(share_dir)), shared_files(tmp)):
+        shutil.copyfile(src, dst)
+    os.replace(tmp.root, cell_dir)
 
 
 def run_cell(
@@ -121,7 +112,7 @@ def run_cell(
     if (cell_dir / "results.json").is_file():
         return read_json(cell_dir / "results.json")
     prepare_cell(cell, cell_dir, share_dir)
-    exp = _CellExperiment.resume(cell_dir, registry=registry, reporter=reporter or Reporter(quiet=True))
+    exp = Experiment.resume(cell_dir, registry=registry, reporter=reporter or Reporter(quiet=True))
     return exp.run()
 
 
@@ -171,7 +162,7 @@ class Bench:
 
     def levels(self) -> dict[str, dict[str, Any]]:
         """Pool size and redundancy of each level (datasets are generated here, once, if needed)."""
-        from alcore.bench.advise import measure_redundancy
+        from alcore.datatools import measure_redundancy
 
         path = self.root / "levels.json"
         known = read_json(path) if path.is_file() else {}
@@ -248,7 +239,7 @@ class Bench:
         for i, cell in enumerate(todo, 1):
             t0 = time.time()
             try:
-                if not (self.cell_dir(cell) / "config.yaml").is_file():
+                if not RunDir(self.cell_dir(cell)).is_run():
                     run_share(share_config(cell), self.share_dir(cell), self.registry)
                 result = run_cell(cell, self.cell_dir(cell), self.share_dir(cell), self.registry)
             except Exception as exc:  # one failing cell must not stop the others
@@ -275,7 +266,7 @@ class Bench:
 
             for key, members in groups.items():
                 first = members[0]
-                if all((self.cell_dir(c) / "config.yaml").is_file() for c in members):
+                if all(RunDir(self.cell_dir(c)).is_run() for c in members):
                     submit_cells(members)
                 else:
                     fut = ex.submit(_share_task, share_config(first), str(self.share_dir(first)))

@@ -9,13 +9,13 @@ from typing import Any
 import typer
 import yaml
 
-from alcore.atomic import read_json
 from alcore.bench.grid import Budget, Grid, preset, with_overrides
 from alcore.bench.runner import Bench
-from alcore.errors import ConfigError
 from alcore.options import parse_kv
 from alcore.plugins import get_registry
 from alcore.progress import Reporter
+from alcore.sdk.atomic import read_json
+from alcore.sdk.errors import ConfigError
 
 
 def typed(values: dict[str, str]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from alcore.errors import AlcoreError
+from alcore.sdk.errors import AlcoreError
 
 
 class _Debug:

@@ -9,7 +9,6 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from alcore.atomic import write_text
 from alcore.cli import common
 from alcore.cli.bench_cmd import typed
 from alcore.datatools import describe as describe_dataset
@@ -17,6 +16,7 @@ from alcore.datatools import frame_run_pool
 from alcore.options import parse_kv
 from alcore.plugins import get_registry, require
 from alcore.progress import Reporter, stdout_console
+from alcore.sdk.atomic import write_text
 
 app = typer.Typer(help="Look at a dataset and build pools for redundancy studies.", no_args_is_help=True)
 

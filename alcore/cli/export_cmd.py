@@ -25,7 +25,7 @@ def export(
 ) -> None:
     """Write the batch's unlabeled samples with model pre-annotations and open an export record."""
     from alcore.annotation.exports import export_batch
-    from alcore.errors import ConfigError
+    from alcore.sdk.errors import ConfigError
 
     if ls_url and fmt != "labelstudio":
         raise ConfigError("--ls-url uploads Label Studio tasks; use it with --format labelstudio")

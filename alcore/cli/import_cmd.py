@@ -19,7 +19,7 @@ def import_labels(
 ) -> None:
     """Validate labels against the exports that asked for them and add the new ones (all or nothing)."""
     from alcore.annotation.importer import import_labels as run_import
-    from alcore.errors import ConfigError
+    from alcore.sdk.errors import ConfigError
 
     if ls_url:
         if fmt != "labelstudio" or project is None or path is not None:

@@ -8,11 +8,11 @@ import typer
 
 from alcore.config import resolve
 from alcore.distributed import is_main
-from alcore.errors import ConfigError
 from alcore.experiment import Experiment
 from alcore.options import parse_kv
 from alcore.plugins import get_registry
 from alcore.progress import Reporter, stdout_console
+from alcore.sdk.errors import ConfigError
 from alcore.summary import summary_table
 
 
@@ -66,4 +66,17 @@ def run(
         experiment = Experiment(cfg, out, reporter=reporter)
     results = experiment.run()
     if is_main():
+        write_run_report(experiment.run_dir.root, reporter)
         stdout_console().print(summary_table(results, str(experiment.run_dir.root)))
+
+
+def write_run_report(run_dir: Path, reporter: Reporter) -> None:
+    """Write a finished run's report; a report that fails must not fail the run (its results are safe)."""
+    from alcore.report import write_report
+
+    try:
+        path = write_report([run_dir])
+    except Exception as exc:
+        reporter.info(f"could not write the report: {exc}")
+        return
+    reporter.info(f"report: {path}")

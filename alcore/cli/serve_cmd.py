@@ -34,7 +34,7 @@ def serve(
     project: int = typer.Option(None, "--project", help="Label Studio project to push new batches into."),
 ) -> None:
     """Serve pre-annotations to Label Studio, keep its annotations in the run, retrain in the background."""
-    from alcore.errors import ConfigError
+    from alcore.sdk.errors import ConfigError
     from alcore.serve.server import build_service
     from alcore.serve.server import serve as run_server
 

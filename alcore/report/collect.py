@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from alcore.errors import StateError
+from alcore.sdk.errors import StateError
 
 log = logging.getLogger("alcore.report")
 

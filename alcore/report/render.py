@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from alcore.atomic import write_text, write_with
+from alcore.sdk.atomic import write_text, write_with
 
 
 @dataclass

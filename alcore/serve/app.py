@@ -24,8 +24,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Route
 
-from alcore import faults
-from alcore.errors import AlcoreError
+from alcore.sdk import faults
+from alcore.sdk.errors import AlcoreError
 from alcore.serve import inbox
 from alcore.serve.lsclient import LabelStudio
 from alcore.serve.predictions import Predictions

@@ -20,9 +20,9 @@ import numpy as np
 from alcore.annotation.labelstudio_read import choose, classmap
 from alcore.annotation.masks import check_label, image_size
 from alcore.annotation.records import now
-from alcore.atomic import fsync_dir, read_json, write_json
-from alcore.dataset import DatasetInfo
-from alcore.errors import DataError
+from alcore.sdk.atomic import fsync_dir, read_json, write_json
+from alcore.sdk.dataset import DatasetInfo
+from alcore.sdk.errors import DataError
 
 
 def folder(run_root: Path) -> Path:

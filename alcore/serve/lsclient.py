@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from alcore.errors import ConfigError, StateError
+from alcore.sdk.errors import ConfigError, StateError
 
 
 class LabelStudio:

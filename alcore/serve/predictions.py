@@ -8,7 +8,7 @@ from pathlib import Path
 from alcore.annotation import labelstudio
 from alcore.annotation.batch import Batch, BatchItem, read_info
 from alcore.annotation.labelstudio_read import task_key
-from alcore.dataset import DatasetInfo
+from alcore.sdk.dataset import DatasetInfo
 
 
 class Predictions:

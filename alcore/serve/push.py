@@ -11,10 +11,10 @@ from alcore.annotation.batch import read_info
 from alcore.annotation.exports import load_batch
 from alcore.annotation.layout import AnnotationDirs
 from alcore.annotation.records import ExportRecord, load_exports, now, save_export
-from alcore.atomic import write_json
-from alcore.errors import StateError
 from alcore.pool import PoolState
 from alcore.rundir import RunDir
+from alcore.sdk.atomic import write_json
+from alcore.sdk.errors import StateError
 from alcore.serve.lsclient import LabelStudio
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alcore.errors import StateError
 from alcore.rundir import RunDir
+from alcore.sdk.errors import StateError
 from alcore.serve.app import Service, create_app
 from alcore.serve.lsclient import LabelStudio
 from alcore.serve.predictions import Predictions

@@ -13,11 +13,11 @@ from pathlib import Path
 from alcore.annotation.exports import latest_batch
 from alcore.annotation.layout import AnnotationDirs
 from alcore.annotation.records import load_exports, now, save_export
-from alcore.atomic import write_json
-from alcore.errors import AlcoreError
-from alcore.loop import write_png
+from alcore.cycle import write_png
 from alcore.pool import PoolState
 from alcore.rundir import RunDir
+from alcore.sdk.atomic import write_json
+from alcore.sdk.errors import AlcoreError
 from alcore.serve import inbox
 from alcore.serve.predictions import Predictions
 

@@ -11,8 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from alcore.acquisition import Param
-from alcore.hookspecs import hookimpl
+from alcore.sdk import Param, hookimpl
 
 
 class GroupEntropy:

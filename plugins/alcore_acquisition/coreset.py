@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from alcore.acquisition import Param
-from alcore.errors import ConfigError, DataError
+from alcore.sdk.errors import ConfigError, DataError
+from alcore.sdk.params import Param
 from alcore_acquisition.kcenter import KCenterResult, kcenter
 
 log = logging.getLogger(__name__)

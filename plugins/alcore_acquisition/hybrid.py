@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from alcore.acquisition import Param
-from alcore.errors import ConfigError
+from alcore.sdk.errors import ConfigError
+from alcore.sdk.params import Param
 from alcore_acquisition.coreset import CoreSet
 from alcore_acquisition.scores import top_scoring
 

@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from alcore.errors import DataError
+from alcore.sdk.errors import DataError
 from alcore_acquisition.kcenter_reference import cold_start_index, squared_distances
 
 log = logging.getLogger(__name__)

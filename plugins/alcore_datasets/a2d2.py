@@ -42,8 +42,8 @@ import math
 import re
 from pathlib import Path
 
-from alcore.dataset import Sample
-from alcore.errors import ConfigError, DataError
+from alcore.sdk.dataset import Sample
+from alcore.sdk.errors import ConfigError, DataError
 
 from .base import SampleListDataset
 from .classes import IGNORE, TRAIN_ID, cityscapes_info

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from alcore.dataset import DatasetInfo, Sample
+from alcore.sdk.dataset import DatasetInfo, Sample
 
 
 @dataclass
 class SampleListDataset:
-    """``alcore.dataset.Dataset`` over precomputed pool and validation samples."""
+    """``alcore.sdk.dataset.Dataset`` over precomputed pool and validation samples."""
 
     info: DatasetInfo
     pool_samples: list[Sample]

@@ -36,8 +36,8 @@ import csv
 import re
 from pathlib import Path
 
-from alcore.dataset import Sample
-from alcore.errors import DataError
+from alcore.sdk.dataset import Sample
+from alcore.sdk.errors import DataError
 
 from .base import SampleListDataset
 from .classes import IGNORE, TRAIN_ID, cityscapes_info

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from alcore.dataset import Sample
-from alcore.errors import DataError
+from alcore.sdk.dataset import Sample
+from alcore.sdk.errors import DataError
 
 from .base import SampleListDataset
 from .classes import cityscapes_info, label_id_lut

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from alcore.dataset import DatasetInfo
+from alcore.sdk.dataset import DatasetInfo
 
 IGNORE = 255
 

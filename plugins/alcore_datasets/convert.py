@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from alcore.dataset import Sample
+from alcore.sdk.dataset import Sample
 
 from .labelcache import cached_label
 from .progress import track

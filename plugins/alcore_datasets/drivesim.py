@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from alcore.errors import ConfigError, DataError
+from alcore.sdk.errors import ConfigError, DataError
 
 from .base import SampleListDataset
 from .cityscapes import IMAGE_SUFFIX, TRAIN_IDS, open_cityscapes

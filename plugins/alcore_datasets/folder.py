@@ -22,8 +22,8 @@ import csv
 import math
 from pathlib import Path
 
-from alcore.dataset import DatasetInfo, Sample
-from alcore.errors import ConfigError, DataError
+from alcore.sdk.dataset import DatasetInfo, Sample
+from alcore.sdk.errors import ConfigError, DataError
 
 from .base import SampleListDataset
 from .classes import CITYSCAPES_PALETTE

@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from alcore.errors import DataError
+from alcore.sdk.errors import DataError
 
 from .paths import atomic_write_png
 

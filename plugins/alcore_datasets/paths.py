@@ -12,7 +12,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from alcore.errors import DataError
+from alcore.sdk.errors import DataError
 
 
 def data_home() -> Path:

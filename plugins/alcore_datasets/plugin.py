@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from alcore.acquisition import Param
-from alcore.hookspecs import hookimpl
+from alcore.sdk.hookspecs import hookimpl
+from alcore.sdk.params import Param
 
 _ROOT = Param("root", str, None, "dataset root folder")
 _CACHE = Param("cache", str, None, "cache folder for converted labels and validation stamps")
@@ -44,7 +44,7 @@ def _folder(root: str | None = None, **options: Any):
 
 def _required(root: str | None, name: str) -> str:
     if not root:
-        from alcore.errors import ConfigError
+        from alcore.sdk.errors import ConfigError
 
         raise ConfigError(f"dataset '{name}' needs a root folder", hint=f"pass root=/path/to/{name}")
     return root

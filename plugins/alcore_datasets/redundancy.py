@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from alcore.dataset import Sample
+from alcore.sdk.dataset import Sample
 
 THUMB = (32, 16)
 NEAR_DUPLICATE_MAD = 12.0

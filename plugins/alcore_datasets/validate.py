@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from alcore.dataset import DatasetInfo, Sample
-from alcore.errors import DataError
+from alcore.sdk.dataset import DatasetInfo, Sample
+from alcore.sdk.errors import DataError
 
 from .paths import atomic_write_bytes
 from .progress import track

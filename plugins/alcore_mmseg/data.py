@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from alcore.dataset import DatasetInfo, Sample
+from alcore.sdk.dataset import DatasetInfo, Sample
 
 DATASET_TYPE = "AlcoreSegDataset"
 _registered = False

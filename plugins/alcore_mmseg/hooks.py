@@ -6,8 +6,8 @@ from typing import Any
 
 from mmengine.hooks import Hook
 
-from alcore import faults
-from alcore.model import Progress
+from alcore.sdk import faults
+from alcore.sdk.model import Progress
 
 
 class ProgressHook(Hook):

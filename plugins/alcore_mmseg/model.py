@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from alcore.atomic import atomic_path
-from alcore.dataset import DatasetInfo, Sample
-from alcore.errors import ConfigError, StateError
-from alcore.model import Progress
+from alcore.sdk.atomic import atomic_path
+from alcore.sdk.dataset import DatasetInfo, Sample
+from alcore.sdk.errors import ConfigError, StateError
+from alcore.sdk.model import Progress
 from alcore_mmseg import checkpoints, configs, data, distributed, shim
 from alcore_mmseg.quantities import VIEWS, ForwardOutput, pixel_entropy, views_of
 

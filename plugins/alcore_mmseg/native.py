@@ -21,9 +21,9 @@ import torch
 from mmengine.registry import LOOPS
 from mmengine.runner import IterBasedTrainLoop
 
-from alcore import distributed as dist
-from alcore.atomic import read_json, write_json
-from alcore.dataset import Sample
+from alcore.sdk import dist
+from alcore.sdk.atomic import read_json, write_json
+from alcore.sdk.dataset import Sample
 from alcore_mmseg import checkpoints, distributed, shim
 
 shim.install()
@@ -74,13 +74,13 @@ class ActiveLearningLoop(IterBasedTrainLoop):
         if cycles < 0 or initial < 1 or budget < 1 or iters_per_cycle < 1:
             raise ValueError("ActiveLearningLoop needs cycles >= 0 and initial, budget, iters_per_cycle >= 1")
         super().__init__(runner, dataloader, max_iters=(cycles + 1) * iters_per_cycle, val_interval=10**12)
-        from alcore.plugins import get_registry, require
+        import alcore
 
-        registry = get_registry()
+        registry = self.registry = alcore.get_registry()
         self.cycles, self.initial, self.budget = cycles, initial, budget
         self.iters_per_cycle, self.seed = iters_per_cycle, seed
         self.acq = acq
-        self.acquisition = require(registry, "acquisition", acq).build(acq_options or {})
+        self.acquisition = registry.get("acquisition", acq).build(acq_options or {})
         self.quantity_fns = {r.name: r.factory for r in registry.all("quantity")}
         self.score_batch_size = score_batch_size
         self.score_pipeline = score_pipeline
@@ -98,7 +98,7 @@ class ActiveLearningLoop(IterBasedTrainLoop):
 
     def _load_state(self) -> dict:
         """The saved state when resuming into the same pool, else a fresh one with the initial set."""
-        from alcore.loop import initial_selection
+        from alcore import initial_selection
 
         if self.state_path.is_file():
             state = read_json(self.state_path)
@@ -168,38 +168,29 @@ class ActiveLearningLoop(IterBasedTrainLoop):
                 write_json(self.state_dir / f"selection_cycle{cycle:03d}.json", selection)
         self.state["cycles"] = [r for r in self.state["cycles"] if r["cycle"] != cycle] + [record]
         self._save_state()
+        if dist.is_main():
+            self.registry.cycle_end(self.state_dir, cycle, record)
         dist.barrier()
 
     def _select(self, cycle: int, labeled: list[int]) -> dict:
         """Score this rank's shard, gather the shards, select on rank 0 and share the result."""
-        from alcore.api import choose, model_quantities
-        from alcore.diagnostics import batch_diagnostics
-        from alcore.loop import pool_quantities
+        import alcore
 
-        names, model_names = model_quantities(self.acquisition)
+        _, model_names = alcore.needed_quantities(self.acquisition)
         lo, hi = dist.shard_range(len(self.samples), dist.world_size(), dist.rank(), self.score_batch_size)
         part = self._score(list(range(lo, hi)), model_names, cycle)
         parts = dist.gather(part)
         selection = None
         if dist.is_main():
-            quantities = {n: np.concatenate([p[n] for p in parts if len(p[n])]) for n in model_names}
-            quantities.update(pool_quantities(self.samples, names))
             mask = np.zeros(len(self.samples), dtype=bool)
             mask[labeled] = True
-            picked = choose(quantities, mask, self.acquisition, self.budget, self.seed, cycle, self.acq)
-            chosen = [self.samples[i] for i in picked]
-            after = mask.copy()
-            after[picked] = True
-            diagnostics = batch_diagnostics(chosen, quantities["embedding"], picked, after, self.samples)
-            selection = {
-                "cycle": cycle,
-                "strategy": self.acq,
-                "indices": [int(i) for i in picked],
-                "ids": [s.id for s in chosen],
-                "diagnostics": diagnostics,
-            }
+            picked = alcore.select_batch(
+                self.acquisition, self.acq, self.samples, mask, self.budget, self.seed, cycle,
+                lambda names: {n: np.concatenate([p[n] for p in parts if len(p[n])]) for n in names},
+            )
+            selection = {"cycle": cycle, **picked.record()}
             self.runner.logger.info(
-                f"active learning cycle {cycle}: selected {len(picked)} samples with '{self.acq}'"
+                f"active learning cycle {cycle}: selected {len(picked.ids)} samples with '{self.acq}'"
             )
         return dist.broadcast(selection)
 
@@ -212,7 +203,7 @@ class ActiveLearningLoop(IterBasedTrainLoop):
 
         from alcore_mmseg.model import score_batches
 
-        if not rows:
+        if not rows or not names:
             return {n: np.zeros((0,), np.float32) for n in names}
         cfg = copy.deepcopy(self.runner.cfg.train_dataloader.dataset)
         pipeline = self.score_pipeline or self.runner.cfg.get("val_dataloader", {}).get("dataset", {}).get(

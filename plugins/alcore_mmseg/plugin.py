@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from alcore.acquisition import Param
-from alcore.hookspecs import hookimpl
+from alcore.sdk.hookspecs import hookimpl
+from alcore.sdk.params import Param
 
 PARAMS = [
     Param("config", str, None, "an MMSegmentation config file; default: small DeepLabV3+"),

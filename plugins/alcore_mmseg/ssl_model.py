@@ -2,7 +2,7 @@
 
 ``wrap_for_ssl`` turns a cycle's Runner config into one whose model is an
 ``AlcoreSSLSegmentor``: it holds the plain segmentor as ``segmentor``, computes the supervised
-loss with it as usual, and adds the loss of an :class:`alcore.ssl.SSLMethod` on an unlabeled
+loss with it as usual, and adds the loss of an :class:`alcore.sdk.ssl.SSLMethod` on an unlabeled
 batch drawn from its own infinite loader over the pool. MMEngine's train loop, optimiser
 wrapper, hooks and distributed wrappers apply unchanged.
 """
@@ -18,8 +18,8 @@ import torch
 from mmengine.model import BaseModel
 from mmseg.registry import MODELS
 
-from alcore.dataset import Sample
-from alcore.ssl import UnlabeledBatch
+from alcore.sdk.dataset import Sample
+from alcore.sdk.ssl import UnlabeledBatch
 from alcore_mmseg import data
 
 WRAPPER_TYPE = "AlcoreSSLSegmentor"

@@ -38,7 +38,7 @@ def sample_geometry(
     generator: torch.Generator | None = None,
     device: torch.device | str = "cpu",
 ) -> torch.Tensor:
-    """Random zoom-in crops with horizontal flips, as ``n`` affine matrices (n×2×3) for ``warp``.
+    """Random zoom-in crops with horizontal flips, as ``n`` affine matrices (n×2×3) for ``geometric``.
 
     A zoom ``s`` shows 1/s of the image's width and height at a random position that stays
     inside the image, so every output pixel has a source pixel.
@@ -57,14 +57,6 @@ def sample_geometry(
     return theta
 
 
-def warp(
-    x: torch.Tensor, theta: torch.Tensor, mode: str = "bilinear", padding: str = "zeros"
-) -> torch.Tensor:
-    """Resample B×C×H×W ``x`` through per-image affine maps (``padding`` as in ``grid_sample``)."""
-    grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode=mode, padding_mode=padding, align_corners=False)
-
-
 def _restore(m: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """A nearest-sampled float map back in its original dtype."""
     if dtype == torch.bool:
@@ -72,11 +64,6 @@ def _restore(m: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     if not dtype.is_floating_point:
         return m.round().to(dtype)
     return m.to(dtype)
-
-
-def warp_map(m: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-    """Warp a B×H×W map of any dtype (labels, masks, scores) by nearest neighbour, keeping dtype."""
-    return _restore(warp(m[:, None].to(torch.float32), theta.to(m.device), mode="nearest")[:, 0], m.dtype)
 
 
 def geometric(

@@ -7,8 +7,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from alcore.errors import ConfigError
-from alcore.ssl import Predict, UnlabeledBatch
+from alcore.sdk.errors import ConfigError
+from alcore.sdk.ssl import Predict, UnlabeledBatch
 from alcore_ssl.augment import strong_view
 
 MIXES = ("cutmix", "cutout", "none")

@@ -8,8 +8,9 @@ import logging
 import numpy as np
 import pytest
 
-from alcore.acquisition import Acquisition, Registration
-from alcore.errors import ConfigError, DataError
+from alcore.plugins import Registration
+from alcore.sdk.acquisition import Acquisition
+from alcore.sdk.errors import ConfigError, DataError
 from alcore_acquisition.coreset import PARAMS, CoreSet
 from alcore_acquisition.kcenter_reference import greedy_kcenter_reference
 

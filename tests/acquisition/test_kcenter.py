@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from alcore.errors import DataError
+from alcore.sdk.errors import DataError
 from alcore_acquisition.kcenter import greedy_kcenter, kcenter
 from alcore_acquisition.kcenter_reference import greedy_kcenter_reference, squared_distances
 

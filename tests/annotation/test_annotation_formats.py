@@ -14,8 +14,8 @@ from annotators import CLASSES, COLOURS, answer_cvat, brush_result, colour_mask
 from alcore.annotation import cvat, labelstudio, labelstudio_read, rle
 from alcore.annotation.batch import Batch, BatchItem
 from alcore.annotation.layout import file_name
-from alcore.dataset import DatasetInfo
-from alcore.errors import ConfigError, DataError
+from alcore.sdk.dataset import DatasetInfo
+from alcore.sdk.errors import ConfigError, DataError
 
 INFO = DatasetInfo(CLASSES, list(COLOURS.values()), 255)
 

@@ -13,9 +13,9 @@ from PIL import Image
 from alcore.annotation.exports import export_batch
 from alcore.annotation.importer import import_labels
 from alcore.annotation.session import select
-from alcore.errors import DataError, StateError
-from alcore.hookspecs import hookimpl
 from alcore.progress import Reporter
+from alcore.sdk.errors import DataError, StateError
+from alcore.sdk.hookspecs import hookimpl
 
 
 class StubModel:

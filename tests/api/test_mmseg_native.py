@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from tests.conftest import ROOT
+from tests.helpers import TINY_DRIVESIM
 
 EXAMPLE = ROOT / "examples" / "mmseg_native"
 
@@ -20,7 +21,7 @@ def test_example_config_runs_active_learning_through_a_plain_runner(tmp_path):
 
     data = tmp_path / "cityscapes"
     build_registry().get("dataset", "drivesim").build(
-        {"sequences": 4, "frames": 6, "val_sequences": 2, "val_frames": 3, "root": str(data)}
+        {**TINY_DRIVESIM, "root": str(data)}
     )
     work = tmp_path / "work"
     proc = subprocess.run(

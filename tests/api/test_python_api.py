@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from alcore.dataset import DatasetInfo, Sample
-from alcore.errors import ConfigError
+from alcore.sdk.dataset import DatasetInfo, Sample
+from alcore.sdk.errors import ConfigError
 from tests.conftest import ROOT
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from alcore.bench.advise import advise, measure_redundancy, structural_redundancy
-from alcore.dataset import Sample
+from alcore.bench.advise import advise
+from alcore.datatools import measure_redundancy, structural_redundancy
 from alcore.plugins import get_registry, require
+from alcore.sdk.dataset import Sample
 
 SMALL = {"width": 32, "height": 16, "val_sequences": 1, "val_frames": 1}
 

@@ -13,7 +13,7 @@ from alcore.bench.grid import (
     shares,
     with_overrides,
 )
-from alcore.errors import ConfigError
+from alcore.sdk.errors import ConfigError
 
 
 def test_cells_cover_the_grid_and_group_into_shares():

@@ -171,7 +171,7 @@ def test_empty_pool_and_no_names(tmp_path: Path) -> None:
 
 
 def test_bad_model_output_is_a_plugin_error(tmp_path: Path) -> None:
-    from alcore.errors import PluginError
+    from alcore.sdk.errors import PluginError
 
     cache = FeatureCache(tmp_path / "cache.h5")
     with pytest.raises(PluginError, match="no quantity 'entropy'"):

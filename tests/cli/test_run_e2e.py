@@ -11,10 +11,10 @@ import torch
 import yaml
 
 from tests.conftest import ROOT, run_cli
+from tests.helpers import TINY_DRIVESIM, option_args
 
 SMALL = [
-    "--dataset-opt", "sequences=4", "--dataset-opt", "frames=6",
-    "--dataset-opt", "val_sequences=2", "--dataset-opt", "val_frames=3",
+    *option_args("--dataset-opt", TINY_DRIVESIM),
     "--model-opt", "iters=12", "--model-opt", "width=8", "--model-opt", "batch_size=4",
     "--cycles", "2", "--initial", "4", "--budget", "3",
 ]

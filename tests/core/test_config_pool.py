@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from alcore.config import RunConfig, resolve
-from alcore.dataset import Sample
-from alcore.errors import ConfigError, StateError
 from alcore.pool import PoolState
+from alcore.sdk.dataset import Sample
+from alcore.sdk.errors import ConfigError, StateError
 
 
 def test_yaml_then_cli_overrides(tmp_path):

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from alcore.acquisition import Param
-from alcore.errors import ConfigError, PluginError, UnknownNameError
-from alcore.hookspecs import hookimpl
 from alcore.plugins import build_registry, require
+from alcore.sdk.errors import ConfigError, PluginError, UnknownNameError
+from alcore.sdk.hookspecs import hookimpl
+from alcore.sdk.params import Param
 
 
 class Strategy:

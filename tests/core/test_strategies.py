@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alcore.errors import AlcoreError
 from alcore.plugins import build_registry
-from alcore.testing import check_strategy
+from alcore.sdk.errors import AlcoreError
+from alcore.sdk.testing import check_strategy
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from alcore.config import RunConfig
-from alcore.dataset import Sample
 from alcore.datatools import frame_run_pool, restrict_pool
-from alcore.errors import ConfigError, DataError
+from alcore.sdk.dataset import Sample
+from alcore.sdk.errors import ConfigError, DataError
 from tests.conftest import run_cli
 
 OPTS = [
@@ -149,9 +149,9 @@ def test_restrict_pool_keeps_dataset_order(tmp_path):
 
 def test_build_components_uses_pool_file(tmp_path):
     from alcore.experiment import build_components
-    from alcore.hookspecs import hookimpl
     from alcore.plugins import build_registry
     from alcore.progress import Reporter
+    from alcore.sdk.hookspecs import hookimpl
     from tests.conftest import ToyDataset
 
     class Plugin:

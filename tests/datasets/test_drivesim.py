@@ -12,9 +12,9 @@ import cv2
 import numpy as np
 import pytest
 
-from alcore.dataset import Dataset
-from alcore.errors import ConfigError, DataError
 from alcore.plugins import build_registry
+from alcore.sdk.dataset import Dataset
+from alcore.sdk.errors import ConfigError, DataError
 from alcore_datasets.drivesim import (
     MANIFEST,
     PRESETS,

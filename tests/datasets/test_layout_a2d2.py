@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from dsfixtures import noise_image, write_rgb
 
-from alcore.errors import ConfigError
 from alcore.plugins import build_registry
+from alcore.sdk.errors import ConfigError
 from alcore_datasets.a2d2 import open_a2d2, train_id_of
 
 CLASSES = {
@@ -105,7 +105,7 @@ def test_cameras_and_explicit_val_drives(tmp_path: Path) -> None:
 def test_missing_label_is_reported(tmp_path: Path) -> None:
     base = _make(tmp_path)
     next(base.rglob("*_label_frontcenter_000000092.png")).unlink()
-    from alcore.errors import DataError
+    from alcore.sdk.errors import DataError
 
     with pytest.raises(DataError, match="missing label .*label_frontcenter_000000092"):
         open_a2d2(tmp_path, camera="front_center")

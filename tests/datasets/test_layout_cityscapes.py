@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from dsfixtures import noise_image, write_ids, write_rgb
 
-from alcore.errors import ConfigError, DataError
 from alcore.plugins import build_registry
+from alcore.sdk.errors import ConfigError, DataError
 from alcore_datasets.cityscapes import open_cityscapes, parse_name
 
 

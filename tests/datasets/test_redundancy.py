@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alcore.dataset import Sample
+from alcore.sdk.dataset import Sample
 from alcore_datasets.redundancy import redundancy, run_lengths
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from dsfixtures import noise_image, write_ids, write_rgb
 
-from alcore.errors import DataError
+from alcore.sdk.errors import DataError
 from alcore_datasets.folder import open_folder
 
 

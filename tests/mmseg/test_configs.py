@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from alcore.errors import ConfigError
+from alcore.sdk.errors import ConfigError
 from alcore_mmseg import configs
 
 MMSEG_CONFIGS = Path(__import__("mmseg").__file__).parent / ".mim" / "configs"

@@ -9,7 +9,7 @@ import pytest
 import torch
 from mmengine.hooks import Hook
 
-from alcore.errors import StateError
+from alcore.sdk.errors import StateError
 
 
 @pytest.fixture(scope="module")

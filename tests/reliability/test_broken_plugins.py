@@ -19,7 +19,7 @@ def fake_distribution(site: Path, dist: str, module: str, source: str) -> None:
 
 
 GOOD = """
-from alcore.hookspecs import hookimpl
+from alcore.sdk.hookspecs import hookimpl
 from alcore_acquisition.scores import RandomAcquisition
 
 @hookimpl
@@ -28,7 +28,7 @@ def register_acquisitions(register):
 """
 
 DUPLICATE = """
-from alcore.hookspecs import hookimpl
+from alcore.sdk.hookspecs import hookimpl
 from alcore_acquisition.scores import RandomAcquisition
 
 @hookimpl
@@ -37,7 +37,7 @@ def register_acquisitions(register):
 """
 
 RAISES_IN_HOOK = """
-from alcore.hookspecs import hookimpl
+from alcore.sdk.hookspecs import hookimpl
 
 @hookimpl
 def register_datasets(register):

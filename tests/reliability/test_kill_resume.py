@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
+from tests.helpers import TINY_DRIVESIM, option_args
 
 TINY = [
-    "--dataset-opt", "sequences=4", "--dataset-opt", "frames=6",
-    "--dataset-opt", "val_sequences=2", "--dataset-opt", "val_frames=3",
+    *option_args("--dataset-opt", TINY_DRIVESIM),
     "--model-opt", "iters=5", "--model-opt", "width=8", "--model-opt", "batch_size=4",
     "--cycles", "3", "--initial", "4", "--budget", "3", "--acq", "entropy", "--seed", "11",
 ]

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from alcore.dataset import Sample
 from alcore.diagnostics import (
     batch_diagnostics,
     coverage_radius,
@@ -17,6 +16,7 @@ from alcore.diagnostics import (
     group_diagnostics,
     mean_pairwise_distance,
 )
+from alcore.sdk.dataset import Sample
 
 
 def frames(group: str | None, idx: list[int]) -> list[Sample]:

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from reportruns import POOL, make_run, pool_embeddings, write_cache
 
-from alcore.errors import StateError
 from alcore.report import default_out, write_report
 from alcore.report.collect import (
     group_runs,
@@ -25,6 +24,7 @@ from alcore.report.collect import (
 from alcore.report.compare import comparison, group_curve, normalised_auc
 from alcore.report.embed import map_points, project, subsample
 from alcore.report.plots import embedding_map, examples_grid
+from alcore.sdk.errors import StateError
 
 PNG = b"\x89PNG\r\n\x1a\n"
 RANDOM = {0: [20.0, 30.0, 35.0, 45.0], 1: [22.0, 31.0, 37.0, 44.0], 2: [21.0, 32.0, 36.0, 46.0]}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from alcore.errors import ConfigError
 from alcore.plugins import get_registry
-from alcore.ssl import SSLMethod, UnlabeledBatch
+from alcore.sdk.errors import ConfigError
+from alcore.sdk.ssl import SSLMethod, UnlabeledBatch
 from alcore_ssl.fixmatch import FixMatch, masked_cross_entropy, pseudo_labels
 
 K, H, W = 3, 16, 24

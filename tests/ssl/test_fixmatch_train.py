@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from alcore.dataset import DatasetInfo, Sample
 from alcore.plugins import get_registry
+from alcore.sdk.dataset import DatasetInfo, Sample
 
 CLASSES = ["background", "square", "disc"]
 

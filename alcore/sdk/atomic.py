@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from alcore import faults
+from alcore.sdk import faults
 
 
 def fsync_dir(path: Path) -> None:

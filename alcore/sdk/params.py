@@ -1,0 +1,59 @@
+"""Plugin options: declared with :class:`Param`, given as strings (CLI) or values (YAML), checked here.
+
+A ``Param``'s default is the one source of truth: a registration's factory receives every
+declared option, the given ones converted to their type and the others at their declared default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from alcore.sdk.errors import ConfigError
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass
+class Param:
+    """A documented option of a plugin factory, shown by ``alcore plugins`` and validated on use."""
+
+    name: str
+    type: type
+    default: Any
+    help: str = ""
+
+
+def convert(value: Any, typ: type, where: str) -> Any:
+    """Convert ``value`` to ``typ``; strings as typed on a command line are parsed."""
+    if value is None or isinstance(value, typ) and not (typ is int and isinstance(value, bool)):
+        return value
+    try:
+        if typ is bool:
+            text = str(value).strip().lower()
+            if text in _TRUE:
+                return True
+            if text in _FALSE:
+                return False
+            raise ValueError(value)
+        if typ is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError(value)
+        return typ(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: expected {typ.__name__}, got {value!r}") from None
+
+
+def coerce_options(
+    params: Sequence[Param], options: Mapping[str, Any], where: str
+) -> dict[str, Any]:
+    """Validate ``options`` against declared ``params``; unknown keys are errors naming ``where``."""
+    declared = {p.name: p for p in params}
+    out: dict[str, Any] = {}
+    for key, value in options.items():
+        if key not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            raise ConfigError(f"{where} has no option '{key}'; its options: {known}")
+        out[key] = convert(value, declared[key].type, f"{where} option '{key}'")
+    return out
