@@ -34,8 +34,14 @@ def serve(
     project: int = typer.Option(None, "--project", help="Label Studio project to push new batches into."),
 ) -> None:
     """Serve pre-annotations to Label Studio, keep its annotations in the run, retrain in the background."""
+    from alcore.sdk.errors import ConfigError
     from alcore.serve.server import build_service
     from alcore.serve.server import serve as run_server
+
+    if host not in ("127.0.0.1", "localhost", "::1") and not token:
+        raise ConfigError(
+            f"--host {host} opens the server to other machines; give --token (or ALCORE_SERVE_TOKEN)"
+        )
 
     service = build_service(
         run,

@@ -15,7 +15,7 @@ import binascii
 import hmac
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,6 @@ class Service:
     trainer: Trainer | None = None
     ls: LabelStudio | None = None
     project: int | None = None
-    hosts: dict[int, str] = field(default_factory=dict)
 
     def after_retrain(self, rc: int) -> None:
         """Read the new batch, then put its tasks into the project Label Studio connected from."""
@@ -65,6 +64,7 @@ class Service:
             self.push()
 
     def push(self) -> None:
+        """Put the newest batch's tasks the project lacks into it (when a project is known)."""
         if self.ls is not None and self.project is not None:
             record = push_batch(self.run, self.ls, self.project)
             if record is not None:
@@ -126,6 +126,7 @@ def route(service: Service, handler: Any, auth: bool = True) -> Any:
 
 
 async def health(service: Service, request: Request) -> JSONResponse:
+    """GET /health: up, and the current model version."""
     return JSONResponse(
         {"status": "UP", "model_class": "alcore", "model_version": service.predictions.model_version}
     )
@@ -140,6 +141,7 @@ def project_id(raw: Any) -> int:
 
 
 async def setup(service: Service, request: Request) -> JSONResponse:
+    """POST /setup: remember the project, authorize its webhook, push the batch; the model version."""
     data = await body(service, request)
     if "project" not in data:
         raise BadRequest(400, "setup needs 'project'")
@@ -163,6 +165,7 @@ async def setup(service: Service, request: Request) -> JSONResponse:
 
 
 async def predict(service: Service, request: Request) -> JSONResponse:
+    """POST /predict: one prediction per task, in the tasks' order."""
     data = await body(service, request)
     tasks = data.get("tasks")
     if not isinstance(tasks, list) or not all(isinstance(t, dict) for t in tasks):
@@ -204,6 +207,7 @@ def checked(service: Service, annotation: Any, task: Any, project: Any, action: 
 
 
 async def webhook(service: Service, request: Request) -> JSONResponse:
+    """POST /webhook: keep, update or delete annotations; start a retrain."""
     data = await body(service, request)
     action = data.get("action")
     if not isinstance(action, str):
@@ -235,6 +239,7 @@ async def webhook(service: Service, request: Request) -> JSONResponse:
 
 
 async def image(service: Service, request: Request) -> FileResponse | JSONResponse:
+    """GET /images/<file>: the image of a sample one of the run's batches selected."""
     name = Path(request.path_params["file"]).stem
     sid = service.predictions.by_name.get(name)
     if sid is None:
@@ -243,6 +248,7 @@ async def image(service: Service, request: Request) -> FileResponse | JSONRespon
 
 
 async def status(service: Service, request: Request) -> JSONResponse:
+    """GET /status: kept annotations, what the run lacks, the retrain lane."""
     return JSONResponse(
         {
             "model_version": service.predictions.model_version,

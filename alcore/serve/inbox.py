@@ -26,10 +26,12 @@ from alcore.sdk.errors import DataError
 
 
 def folder(run_root: Path) -> Path:
+    """Where a run keeps the annotations Label Studio sent."""
     return Path(run_root) / "serve" / "annotations"
 
 
 def record_path(run_root: Path, annotation_id: int) -> Path:
+    """The file of one annotation, named by Label Studio's annotation id."""
     return folder(run_root) / f"{int(annotation_id)}.json"
 
 

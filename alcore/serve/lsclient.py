@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -53,12 +54,15 @@ class LabelStudio:
         return resp.json() if resp.content else None
 
     def project(self, project: int) -> dict:
+        """One project's settings."""
         return self.call("GET", f"/api/projects/{int(project)}")
 
     def create_project(self, title: str, label_config: str) -> dict:
+        """A new project with this labeling config."""
         return self.call("POST", "/api/projects", json={"title": title, "label_config": label_config})
 
     def set_label_config(self, project: int, label_config: str) -> dict:
+        """Replace a project's labeling config."""
         return self.call("PATCH", f"/api/projects/{int(project)}", json={"label_config": label_config})
 
     def import_tasks(self, project: int, tasks: list[dict]) -> int:
@@ -104,6 +108,7 @@ class LabelStudio:
         return self.call("GET", f"/api/projects/{int(project)}/export", params=params)
 
     def task(self, task: int) -> dict:
+        """One task with its annotations and predictions."""
         return self.call("GET", f"/api/tasks/{int(task)}")
 
     def connect_backend(
@@ -116,14 +121,25 @@ class LabelStudio:
         return self.call("POST", "/api/ml", json=body)
 
     def train(self, backend: int) -> Any:
+        """Press Start Training on an ML backend (Label Studio then calls its /webhook)."""
         return self.call("POST", f"/api/ml/{int(backend)}/train")
 
-    def authorize_webhooks(self, project: int, url_prefix: str, headers: dict[str, str]) -> int:
-        """Add ``headers`` to the project's webhooks that call ``url_prefix``; how many were changed."""
+    def authorize_webhooks(self, project: int, backend_url: str, headers: dict[str, str]) -> int:
+        """Add ``headers`` to the project's webhooks that call the backend; how many were changed.
+
+        A webhook is the backend's when it goes to ``backend_url`` or to ``/webhook`` on the same
+        port of this machine (Label Studio may know it as localhost while it calls itself 127.0.0.1).
+        """
+        ours = urlsplit(backend_url)
         hooks = self.call("GET", "/api/webhooks", params={"project": int(project)}) or []
         changed = 0
         for hook in hooks:
-            if str(hook.get("url", "")).startswith(url_prefix) and hook.get("headers") != headers:
+            url = str(hook.get("url", ""))
+            there = urlsplit(url)
+            local = there.hostname in ("localhost", "127.0.0.1", ours.hostname) and there.port == ours.port
+            if (url.startswith(backend_url) or (local and there.path.rstrip("/") == "/webhook")) and hook.get(
+                "headers"
+            ) != headers:
                 self.call("PATCH", f"/api/webhooks/{hook['id']}", json={"headers": headers})
                 changed += 1
         return changed

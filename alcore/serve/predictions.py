@@ -48,6 +48,7 @@ class Predictions:
         return sid
 
     def item(self, sample_id: str) -> tuple[Batch, BatchItem]:
+        """The newest batch that selected a sample, and its entry there."""
         return self.by_id[sample_id]
 
     def for_task(self, task: dict) -> dict:

@@ -19,6 +19,7 @@ from alcore.serve.lsclient import LabelStudio
 
 
 def project_url(ls: LabelStudio, project: int) -> str:
+    """The address of a project, as export records name it."""
     return f"{ls.url}/projects/{int(project)}"
 
 

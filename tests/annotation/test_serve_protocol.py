@@ -262,3 +262,21 @@ def test_sigkill_between_receiving_and_acknowledging_loses_no_acknowledged_annot
     assert sorted(r["annotation"] for r in inbox.load(run["root"])) == [1, 2, 3]
     summary = worker.fold(run["root"])
     assert sorted(summary["added"]) == sorted(i.id for i in items[:3])
+
+
+def test_start_training_runs_the_worker_in_the_background_and_reports_its_failure(run: dict) -> None:
+    """The run's model ('stub') exists only in this test process, so the worker process fails cleanly."""
+    assert client(run).post("/webhook", json={"action": "START_TRAINING"}, headers=AUTH).status_code == 409
+    service = build_service(run["root"], token=TOKEN)
+    c = TestClient(create_app(service))
+    answer = c.post("/webhook", json={"action": "START_TRAINING", "project": {"id": 7}}, headers=AUTH)
+    assert answer.status_code == 201 and answer.json() == {"training": "started"}
+    task = {"tasks": [{"id": 1, "data": {"alcore_id": run["batch"].items[0].id}}]}
+    assert c.post("/predict", json=task, headers=AUTH).json()["results"][0]["result"]
+    deadline = time.time() + 120
+    while service.trainer.status()["runs"] == 0 and time.time() < deadline:
+        time.sleep(0.2)
+    status = json.loads((run["root"] / "serve/retrain.json").read_text())
+    assert service.trainer.status()["last_rc"] == 2 and status["state"] == "failed"
+    assert "stub" in status["error"] and "\n" not in status["error"]
+    assert c.get("/health").json()["model_version"] == run["batch"].model
