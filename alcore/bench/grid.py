@@ -165,9 +165,17 @@ def share_config(cell: Cell) -> RunConfig:
 
 
 def reference_config(cell: Cell, pool_size: int) -> RunConfig:
-    """The full-supervision reference of a cell's level and seed: the whole pool labeled, no SSL."""
+    """The full-supervision reference of a cell's level and seed: the whole pool labeled, no SSL.
+
+    A cell's final model has been trained for every cycle (each starts from the previous one's
+    weights), so the reference gets ``iters x (cycles + 1)`` iterations where ``iters`` is set:
+    the same total training, only on every label.
+    """
     cfg = share_config(cell)
     cfg.ssl, cfg.ssl_options, cfg.initial = "none", {}, pool_size
+    iters = cfg.model_options.get("iters")
+    if isinstance(iters, int) and iters > 0:
+        cfg.model_options = {**cfg.model_options, "iters": iters * (cell.config.cycles + 1)}
     return cfg
 
 

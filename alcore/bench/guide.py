@@ -97,8 +97,8 @@ class Winner:
     """The strategy ranked first on AUC in one (level, budget, ssl) cell, and whether it is clear.
 
     ``clear``: with paired statistics, its paired AUC difference to every other strategy is
-    positive with a 95% interval above zero; without them (one seed), its margin exceeds the
-    larger seed standard deviation. ``tie``: the first two have exactly the same AUC.
+    positive with a 95% interval above zero; without them, its margin exceeds the larger seed
+    standard deviation (never with a single seed). ``tie``: the first two have exactly the same AUC.
     """
 
     level: str
@@ -156,7 +156,9 @@ def winners(scores: list[Score], paired: list[Paired] | None = None) -> list[Win
         random = next((s for s in members if s.acq == "random"), None)
         margin = best.auc[0] - second.auc[0] if second else math.nan
         noise = max(best.auc[1], second.auc[1]) if second else 0.0
-        clear, used_pairs = second is None or margin > noise, False
+        # one seed gives no noise estimate: then nothing is clear without paired intervals
+        clear = second is None or (margin > noise and min(best.seeds, second.seeds) > 1)
+        used_pairs = False
         if second is not None and paired:
             pairs = [lookup(paired, level, budget, ssl, best.acq, s.acq) for s in ranked[1:]]
             if all(p is not None and p.seeds > 1 for p in pairs):

@@ -102,3 +102,19 @@ def test_summary_json_and_report(tmp_path) -> None:
     md = (tmp_path / "report" / "bench.md").read_text()
     assert "| d | b | none | entropy | random | +0.50 [" in md and "*" in md
     assert "entropy (+0.50 over random)" in md
+
+
+def test_one_seed_names_no_best() -> None:
+    data = [(k, r) for k, r in rows({"random": [0.0] * 5, "entropy": [1.0] * 5}) if k["seed"] == 0]
+    (w,) = winners(summarise(data), paired_differences(data))
+    assert w.acq == "entropy" and not w.clear and w.verdict.startswith("none clear")
+
+
+def test_reference_gets_the_total_training_of_a_cell() -> None:
+    from alcore.bench.grid import reference_config
+
+    grid = Grid([Level("d", "drivesim")], [Budget("b", 4, 4)], ["random"], ["fixmatch"], [3], 2,
+                model_options={"iters": 100})
+    (cell,) = grid.cells({"d": 40})
+    cfg = reference_config(cell, 40)
+    assert (cfg.initial, cfg.ssl, cfg.seed, cfg.model_options["iters"]) == (40, "none", 3, 300)
