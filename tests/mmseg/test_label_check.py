@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from alcore.errors import DataError
+from alcore.sdk.errors import DataError
 
 
 def test_out_of_range_label_is_named_before_training(tmp_path):
