@@ -22,10 +22,10 @@ from pathlib import Path
 
 import yaml
 
-from alcore.config import RunConfig
+from alcore.config import RunConfig, load_yaml
 from alcore.sdk.atomic import read_json, write_json, write_text
 from alcore.sdk.dataset import DatasetInfo
-from alcore.sdk.errors import StateError
+from alcore.sdk.errors import ConfigError, StateError
 
 MARKER = "config.yaml"
 
@@ -100,8 +100,11 @@ class RunDir:
         """The run's configuration, read without taking the lock (readers, and ranks other than 0)."""
         if not self.is_run():
             raise StateError(f"{self.root} is not a run directory (no {MARKER})")
-        data = yaml.safe_load(self.config.read_text()) or {}
-        return RunConfig.from_dict(data, str(self.config))
+        try:
+            return RunConfig.from_dict(load_yaml(self.config), str(self.config)).validate()
+        except ConfigError as exc:
+            raise StateError(exc.message, hint="config.yaml records how the run was made; restore it "
+                             "from a backup") from None
 
     def is_run(self) -> bool:
         return self.config.is_file()

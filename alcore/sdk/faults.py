@@ -1,16 +1,20 @@
-"""Named crash points, so tests can kill a run at a chosen moment and check that it resumes exactly.
+"""Named crash points and a simulated full disk, so tests can break a run at a chosen moment.
 
 Set ``ALCORE_FAULT_KILL=NAME:N`` and the process kills itself with SIGKILL the N-th time it
-reaches the point ``NAME`` (``write``, ``train-iter``, ``evaluate``, ``score-chunk``, ``select``).
-Unset, a point costs one dictionary lookup.
+reaches the point ``NAME`` (``write`` before a durable file's rename, ``replaced`` right after
+it, ``train-iter``, ``evaluate``, ``score-chunk``, ``select``). Set ``ALCORE_FAULT_FULL=N`` and
+the N-th durable write of the process, and every later one, fails with ``ENOSPC`` as on a full
+disk (``cache`` writes count too). Unset, a point costs one dictionary lookup.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 
 ENV = "ALCORE_FAULT_KILL"
+FULL_ENV = "ALCORE_FAULT_FULL"
 _counts: dict[str, int] = {}
 
 
@@ -30,3 +34,13 @@ def point(name: str) -> None:
     _counts[name] = _counts.get(name, 0) + 1
     if _counts[name] == target[1]:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def disk_write(path: object) -> None:
+    """Mark a durable write of ``path``; fails with ENOSPC from the ``ALCORE_FAULT_FULL``-th on."""
+    spec = os.environ.get(FULL_ENV, "")
+    if not spec.isdigit():
+        return
+    _counts["\0full"] = _counts.get("\0full", 0) + 1
+    if _counts["\0full"] >= int(spec):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
