@@ -10,6 +10,12 @@ from typing import Any
 import yaml
 
 from alcore.sdk.errors import ConfigError
+from alcore.sdk.limits import check_yaml
+
+#: inclusive bounds of the numeric settings; a model derives per-cycle seeds as seed * 1000 + cycle,
+#: which must stay below 2**32
+BOUNDS = {"cycles": (1, 1000), "initial": (1, 10_000_000), "budget": (1, 10_000_000),
+          "seed": (0, 4_000_000)}
 
 
 @dataclass
@@ -31,11 +37,18 @@ class RunConfig:
     pool_file: str | None = None
 
     def validate(self) -> RunConfig:
-        for name in ("cycles", "budget"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"--{name} must be at least 1, got {getattr(self, name)}")
-        if self.initial < 1:
-            raise ConfigError(f"--initial must be at least 1, got {self.initial}")
+        for name in BOUNDS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigError(f"--{name} must be an integer, got {value!r}")
+            _check_range(name, value)
+        for name in ("dataset", "model", "ssl", "acq"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                raise ConfigError(f"--{name} must be a name, got {getattr(self, name)!r}")
+        for name in ("dataset_options", "model_options", "ssl_options", "acq_options"):
+            bad = next((k for k in getattr(self, name) if not isinstance(k, str)), None)
+            if bad is not None:
+                raise ConfigError(f"'{name}' has a key {bad!r} that is not a name")
         if self.pool_file is not None and not isinstance(self.pool_file, str):
             raise ConfigError(f"'pool_file' must be a path string, got {self.pool_file!r}")
         return self
@@ -46,6 +59,9 @@ class RunConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str) -> RunConfig:
         known = {f.name: f for f in dataclasses.fields(cls)}
+        odd = next((k for k in data if not isinstance(k, str)), None)
+        if odd is not None:
+            raise ConfigError(f"{source}: key {odd!r} is not a name; keys are: {', '.join(known)}")
         unknown = sorted(set(data) - set(known))
         if unknown:
             raise ConfigError(
@@ -73,8 +89,9 @@ def load_yaml(path: Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file '{path}' does not exist")
+    text = read_config_text(path)
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
@@ -84,6 +101,31 @@ def load_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"config file '{path}' must hold a mapping of key: value")
     return data
+
+
+def read_config_text(path: Path) -> str:
+    """A config file's text, checked for size and alias expansion before it is parsed."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file '{path}' is not UTF-8 text") from None
+    check_yaml(text, path)
+    return text
+
+
+def check_bounds(values: dict[str, Any]) -> None:
+    """Check the numeric settings given (None: not given) against :data:`BOUNDS`, at parse time."""
+    for name, value in values.items():
+        if value is not None:
+            _check_range(name, value)
+
+
+def _check_range(name: str, value: int) -> None:
+    low, high = BOUNDS[name]
+    if value < low:
+        raise ConfigError(f"--{name} must be at least {low}, got {value}")
+    if value > high:
+        raise ConfigError(f"--{name} must be at most {high}, got {value}")
 
 
 def resolve(config_file: Path | None, overrides: dict[str, Any]) -> RunConfig:

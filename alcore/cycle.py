@@ -81,7 +81,8 @@ class GroundTruthOracle:
         already = {r.id for r in self.state.labeled if r.cycle == cycle + 1}
         if already and already != set(selection.ids):
             raise StateError(
-                f"{self.run.state} holds other labels for cycle {cycle} than {self.run.selection(cycle)} picks",
+                f"{self.run.state} holds other labels for cycle {cycle} than "
+                f"{self.run.selection(cycle)} picks",
                 hint="restore both from the same backup",
             )
         done = set(self.state.labeled_ids)

@@ -104,6 +104,6 @@ class PoolState:
                 raise ValueError("a sample is labeled twice")
             return state
         except StateError as exc:
-            raise StateError(exc.message, hint=STATE_HINT) from None
+            raise StateError(f"{path}: not a readable pool state ({exc.message})", hint=STATE_HINT) from None
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise StateError(f"{path}: not a readable pool state ({exc})", hint=STATE_HINT) from None

@@ -129,7 +129,8 @@ def reconcile(run: RunDir, state: PoolState, cycles: int, initial: Sequence[str]
         if labels and labels != set(picks):
             raise StateError(
                 f"{where} and {source} disagree on cycle {cycle}'s picks "
-                f"({len(labels - set(picks))} labeled but not picked, {len(set(picks) - labels)} the other way)",
+                f"({len(labels - set(picks))} labeled but not picked, "
+                f"{len(set(picks) - labels)} the other way)",
                 hint="restore both from the same backup",
             )
         if not labels and picks and run.record(cycle).is_file():
@@ -150,6 +151,7 @@ def check_no_orphans(run: RunDir) -> None:
     done = sorted(p.parent.name for p in run.cycles.glob("*/*.json"))
     if done:
         raise StateError(
-            f"{run.state} is missing but {run.cycles} holds files of cycle(s) {', '.join(sorted(set(done)))}",
+            f"{run.state} is missing but {run.cycles} holds files of cycle(s) "
+            f"{', '.join(sorted(set(done)))}",
             hint="restore state.json from a backup; alcore will not rebuild the labeled set from guesses",
         )

@@ -33,6 +33,9 @@ def select(
 ) -> None:
     """Train on what is labeled (random pick while nothing is) and write the next batch to annotate."""
     from alcore.annotation.session import select as run_select
+    from alcore.config import check_bounds
+
+    check_bounds({"budget": budget, "seed": seed})
 
     model_options = parse_kv(model_opt, "--model-opt")
     if model_config is not None:
