@@ -157,7 +157,12 @@ def read_pool_file(path: Path | str) -> list[str]:
 
 def restrict_pool(pool: Sequence[Sample], path: Path | str) -> list[Sample]:
     """The samples of ``pool`` whose ids the pool file lists, in the dataset's order."""
-    wanted = set(read_pool_file(path))
+    listed = read_pool_file(path)
+    wanted = set(listed)
+    if len(wanted) != len(listed):
+        seen: set[str] = set()
+        twice = next(i for i in listed if i in seen or seen.add(i))
+        raise ConfigError(f"pool file '{path}' lists id '{twice}' twice")
     known = {s.id for s in pool}
     unknown = sorted(wanted - known)
     if unknown:
