@@ -35,17 +35,17 @@ def max_member_bytes() -> int:
     return int(_env_number("ALCORE_MAX_MEMBER_MB", 1024) * (1 << 20))
 
 
-def check_pixels(width: int, height: int, where: Any, what: str = "image") -> None:
+def check_pixels(width: int, height: int, where: Any, what: str = "image", min_side: int = MIN_SIDE) -> None:
     """Refuse a size no real image of this kind has, before any pixel is decoded."""
     if width * height > max_pixels():
         raise DataError(f"{what} {where} claims {width}x{height} pixels, over the {max_pixels()}-pixel "
                         "limit (a decompression bomb, or raise ALCORE_MAX_PIXELS)")
-    if min(width, height) < MIN_SIDE:
-        raise DataError(f"{what} {where} is {width}x{height}; images need at least {MIN_SIDE} pixels "
+    if min(width, height) < min_side:
+        raise DataError(f"{what} {where} is {width}x{height}; images need at least {min_side} pixels "
                         "on each side")
 
 
-def check_image_header(path: Path, what: str = "image") -> tuple[int, int]:
+def check_image_header(path: Path, what: str = "image", min_side: int = MIN_SIDE) -> tuple[int, int]:
     """Read only ``path``'s header and check its claimed size; returns (width, height)."""
     from PIL import Image, UnidentifiedImageError
 
@@ -57,7 +57,7 @@ def check_image_header(path: Path, what: str = "image") -> tuple[int, int]:
         raise DataError(f"unreadable {what} {path}: {reason}") from None
     except Image.DecompressionBombError:
         raise DataError(f"{what} {path} is a decompression bomb (over Pillow's pixel limit)") from None
-    check_pixels(width, height, path, what)
+    check_pixels(width, height, path, what, min_side)
     return width, height
 
 

@@ -18,7 +18,7 @@ from PIL import Image, UnidentifiedImageError
 
 from alcore.sdk.dataset import DatasetInfo, Sample
 from alcore.sdk.errors import DataError
-from alcore.sdk.limits import check_image_header
+from alcore.sdk.limits import MIN_SIDE, check_image_header
 
 from .paths import atomic_write_bytes
 from .progress import track
@@ -63,7 +63,7 @@ def check_files(samples: Sequence[Sample], require_labels: bool = False) -> str:
 
 def _open(path: Path, what: str) -> Image.Image:
     """Check the header's claimed size against the limits, then decode every pixel."""
-    check_image_header(path, what)
+    check_image_header(path, what, min_side=MIN_SIDE if what == "image" else 1)
     try:
         im = Image.open(path)
         im.load()
