@@ -290,6 +290,7 @@ class FeatureCache:
             elif attempt == 2:
                 self._discard = True
                 return False
+            faults.point("write", self.path)
             group = _pool_group(f, fingerprint, ids, digest)
             targets = []
             for name, value in values.items():
@@ -300,11 +301,12 @@ class FeatureCache:
                     data[lo:hi] = value[at : at + hi - lo]
                 targets.append(mask)
             f.flush()
-            faults.point("score-chunk")
+            faults.point("score-chunk", self.path)
             for mask in targets:
                 for _, lo, hi in _runs(rows):
                     mask[lo:hi] = 1
             f.flush()
+            faults.point("replaced", self.path)
         return True
 
     @contextlib.contextmanager

@@ -141,3 +141,23 @@ def resolve(config_file: Path | None, overrides: dict[str, Any]) -> RunConfig:
             value = merged
         setattr(cfg, key, value)
     return cfg.validate()
+
+
+def check_code_consent(model_options: dict[str, Any], named: Path | None, source: str) -> None:
+    """Refuse a Python model config the user did not name on this command line.
+
+    A Python config is executed when the model is built, so one named only inside a YAML run
+    config, or inside a run directory being resumed (perhaps made by someone else), needs the
+    user to name the same file with ``--model-config``; a different file would change the run.
+    """
+    config = model_options.get("config")
+    if named is not None and (not isinstance(config, str) or Path(named).resolve() != Path(config).resolve()):
+        raise ConfigError(f"--model-config {named} differs from the model config ({config or 'none'}) in "
+                          f"{source}; a resumed run keeps its model")
+    if not isinstance(config, str) or not config.endswith(".py"):
+        return
+    if named is None:
+        raise ConfigError(
+            f"{source} names the Python model config '{config}', and Python configs run code",
+            hint=f"to trust it, name it on the command line: --model-config {config}",
+        )

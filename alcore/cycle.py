@@ -245,10 +245,12 @@ class CycleKernel:
             return
         if not checkpoint.is_file():
             raise StateError(f"{checkpoint} is missing; cycle {cycle + 1} starts from it",
-                             hint=f"restore it from a backup (its sha256 is {want[:16]}...)")
+                             hint=f"restore it from a backup (sha256 {want[:16]}...), or delete "
+                                  f"{self.run.cycle(cycle)} to retrain that cycle (it must pick the same)")
         if file_sha256(checkpoint) != want:
             raise StateError(f"{checkpoint} is not the checkpoint {self.run.record(cycle)} records",
-                             hint="restore the original checkpoint from a backup")
+                             hint=f"restore the original from a backup, or delete {self.run.cycle(cycle)} "
+                                  "to retrain that cycle (it must pick the same)")
 
     def _chosen(self, selection: Selection) -> list[Sample]:
         by_id = {s.id: s for s in self.c.pool}

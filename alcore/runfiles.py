@@ -6,7 +6,9 @@ recomputed from them: a cycle's ``metrics.json`` (from its checkpoint), ``record
 its checkpoint, metrics and selection) and the ``selection.json`` of a cycle not yet labeled.
 A damaged derived file is removed with a notice and recomputed; a damaged or missing primary
 file is an error naming it and the next step. Before anything trains, :func:`reconcile` checks
-that ``state.json`` holds exactly the labels every cycle's durable selection says it picked.
+that ``state.json`` holds exactly the labels every cycle's durable selection says it picked; a
+cycle whose files are lost is redone on its labels as of then, and must pick what the state
+says it picked.
 """
 
 from __future__ import annotations
@@ -119,12 +121,8 @@ def reconcile(run: RunDir, state: PoolState, cycles: int, initial: Sequence[str]
         labels = by_cycle.pop(cycle + 1, set())
         picks, source = cycle_picks(run, cycle)
         if picks is None:
-            if labels:
-                raise StateError(
-                    f"{where} holds {len(labels)} labels picked in cycle {cycle}, but {source} is "
-                    "missing or damaged",
-                    hint=f"restore {run.cycle(cycle)} from a backup; alcore will not pick or pay twice",
-                )
+            # the cycle is redone from its labels as of then, and its picks must then equal these
+            # labels (the oracle checks), so a lost cycle is recomputed exactly or named, never relabeled
             continue
         if labels and labels != set(picks):
             raise StateError(

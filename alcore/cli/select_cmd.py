@@ -36,6 +36,11 @@ def select(
     from alcore.config import check_bounds
 
     check_bounds({"budget": budget, "seed": seed})
+    if config is not None and model_config is None:
+        from alcore.config import check_code_consent, load_yaml
+
+        options = load_yaml(config).get("model_options")
+        check_code_consent(options if isinstance(options, dict) else {}, None, str(config))
 
     model_options = parse_kv(model_opt, "--model-opt")
     if model_config is not None:

@@ -42,9 +42,9 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
-        faults.point("write")
+        faults.point("write", path)
         os.replace(tmp_path, path)
-        faults.point("replaced")
+        faults.point("replaced", path)
         fsync_dir(path.parent)
     finally:
         if tmp_path.exists():

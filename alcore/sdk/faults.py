@@ -26,13 +26,18 @@ def _target() -> tuple[str, int] | None:
     return name, int(count)
 
 
-def point(name: str) -> None:
-    """Mark a crash point; kills the process here if ``ALCORE_FAULT_KILL`` says so."""
+def point(name: str, detail: object = None) -> None:
+    """Mark a crash point; kills the process here if ``ALCORE_FAULT_KILL`` says so.
+
+    Before dying it prints ``fault: NAME DETAIL`` on stderr (the file being written, for the
+    write points), so a test knows which boundary it hit.
+    """
     target = _target()
     if target is None or target[0] != name:
         return
     _counts[name] = _counts.get(name, 0) + 1
     if _counts[name] == target[1]:
+        os.write(2, f"fault: {name} {detail if detail is not None else ''}\n".encode())
         os.kill(os.getpid(), signal.SIGKILL)
 
 
