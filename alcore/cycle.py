@@ -121,12 +121,15 @@ class CycleKernel:
         if ckpt.is_file():
             try:
                 self.c.model.load(ckpt)
+                return ckpt
             except (AlcoreError, KeyboardInterrupt):
                 raise
-            except Exception as exc:
-                raise StateError(f"{ckpt} cannot be loaded ({type(exc).__name__}: {_first_line(exc)})",
-                                 hint=f"delete it to train cycle {cycle} again") from exc
-            return ckpt
+            except Exception as exc:  # this unfinished cycle's checkpoint is derived: train it again
+                self.reporter.info(f"notice: {ckpt} cannot be loaded ({type(exc).__name__}: "
+                                   f"{_first_line(exc)}); training cycle {cycle} again")
+                if is_main():
+                    ckpt.unlink()
+                barrier()
         previous = self.run.checkpoint(cycle - 1)
         if cycle > 0:
             self._check_previous(cycle - 1, previous)

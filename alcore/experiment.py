@@ -13,7 +13,7 @@ from alcore.plugins import Registry, get_registry, require
 from alcore.progress import Reporter
 from alcore.rundir import RunDir
 from alcore.sdk.atomic import write_json
-from alcore.sdk.errors import AlcoreError, DataError
+from alcore.sdk.errors import AlcoreError, DataError, StateError
 
 
 def default_out(cfg: RunConfig) -> Path:
@@ -96,6 +96,8 @@ class Experiment:
         if fresh and main:
             run.create(self.cfg)
             run.write_dataset_info(components.dataset.info)
+        elif main:
+            restore_dataset_info(run, components.dataset.info, self.reporter)
         self.reporter.info(
             f"run {run.root}: {len(components.pool)} pool, {len(components.val)} val samples; "
             f"acq={self.cfg.acq} ssl={self.cfg.ssl} seed={self.cfg.seed}"
@@ -108,6 +110,17 @@ class Experiment:
         if main:
             write_json(run.results, results)
         return results
+
+
+def restore_dataset_info(run: RunDir, info: object, reporter: Reporter) -> None:
+    """Rewrite a resumed run's ``dataset.json`` (derived from the dataset) where it is lost or damaged."""
+    try:
+        if isinstance(run.read_dataset_info(), dict):
+            return
+    except StateError:
+        pass
+    run.write_dataset_info(info)
+    reporter.info(f"notice: rewrote {run.dataset} from the dataset")
 
 
 def summarise(cfg: RunConfig, records: list[dict]) -> dict:

@@ -19,7 +19,7 @@ from typing import Any
 
 from alcore.pool import PoolState
 from alcore.rundir import RunDir
-from alcore.sdk.atomic import read_json
+from alcore.sdk.atomic import read_json, write_json
 from alcore.sdk.errors import CorruptFileError, StateError
 
 Notice = Callable[[str], None]
@@ -153,3 +153,14 @@ def check_no_orphans(run: RunDir) -> None:
             f"{', '.join(sorted(set(done)))}",
             hint="restore state.json from a backup; alcore will not rebuild the labeled set from guesses",
         )
+
+
+def restore_from_record(run: RunDir, cycle: int, record: dict, notice: Notice) -> None:
+    """A finished cycle's ``metrics.json`` and ``selection.json``, rewritten from its record where lost."""
+    for path, key, check in ((run.metrics(cycle), "metrics", check_metrics),
+                             (run.selection(cycle), "selection", check_selection)):
+        if key not in record:
+            continue
+        if read_derived(path, check, notice) is None:
+            write_json(path, record[key])
+            notice(f"notice: rewrote {path} from {run.record(cycle)}")

@@ -45,7 +45,8 @@ def run(
     if resume is not None:
         given = [n for n, v in (("--config", config), ("--acq", acq), ("--ssl", ssl),
                                 ("--dataset", dataset), ("--model", model), ("--out", out),
-                                ("--pool-file", pool_file), ("--cycles", cycles), ("--initial", initial), ("--budget", budget),
+                                ("--pool-file", pool_file), ("--cycles", cycles), ("--initial", initial),
+                                ("--budget", budget),
                                 ("--seed", seed), ("--acq-opt", acq_opt or None),
                                 ("--ssl-opt", ssl_opt or None), ("--dataset-opt", dataset_opt or None),
                                 ("--model-opt", model_opt or None))
