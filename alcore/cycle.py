@@ -32,7 +32,14 @@ from alcore.plugins import fire_cycle_end
 from alcore.pool import PoolState
 from alcore.progress import Reporter
 from alcore.rundir import RunDir
-from alcore.runfiles import check_metrics, check_record, check_selection, read_checked, read_derived
+from alcore.runfiles import (
+    check_metrics,
+    check_record,
+    check_selection,
+    notices,
+    read_checked,
+    read_derived,
+)
 from alcore.sdk import faults
 from alcore.sdk.atomic import file_sha256, write_json, write_with
 from alcore.sdk.dataset import Dataset, Sample
@@ -125,7 +132,7 @@ class CycleKernel:
             except (AlcoreError, KeyboardInterrupt):
                 raise
             except Exception as exc:  # this unfinished cycle's checkpoint is derived: train it again
-                self.reporter.info(f"notice: {ckpt} cannot be loaded ({type(exc).__name__}: "
+                notices(self.reporter)(f"notice: {ckpt} cannot be loaded ({type(exc).__name__}: "
                                    f"{_first_line(exc)}); training cycle {cycle} again")
                 if is_main():
                     ckpt.unlink()
@@ -149,7 +156,7 @@ class CycleKernel:
 
     def _evaluate(self, cycle: int) -> dict:
         path = self.run.metrics(cycle)
-        done = read_derived(path, check_metrics, self.reporter.info)
+        done = read_derived(path, check_metrics, notices(self.reporter))
         if done is not None:
             return done
         with self.reporter.task(f"cycle {cycle}: evaluate", len(self.c.val)) as progress:
@@ -192,7 +199,7 @@ class CycleKernel:
         acq_name = acq_name or self.c.acq_name
         path = self.run.selection(cycle)
         if is_main():  # a damaged selection of an unfinished cycle is picked again
-            read_derived(path, check_selection, self.reporter.info)
+            read_derived(path, check_selection, notices(self.reporter))
         barrier()
         exists = path.is_file()
         if world_size() > 1 and not exists and fingerprint is not None:

@@ -120,7 +120,7 @@ def restore_dataset_info(run: RunDir, info: object, reporter: Reporter) -> None:
     except StateError:
         pass
     run.write_dataset_info(info)
-    reporter.info(f"notice: rewrote {run.dataset} from the dataset")
+    reporter.console.print(f"notice: rewrote {run.dataset} from the dataset", highlight=False, markup=False)
 
 
 def summarise(cfg: RunConfig, records: list[dict]) -> dict:

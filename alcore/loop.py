@@ -22,7 +22,14 @@ from alcore.distributed import barrier, is_main
 from alcore.pool import PoolState
 from alcore.progress import Reporter
 from alcore.rundir import RunDir
-from alcore.runfiles import check_no_orphans, check_record, read_derived, reconcile, restore_from_record
+from alcore.runfiles import (
+    check_no_orphans,
+    check_record,
+    notices,
+    read_derived,
+    reconcile,
+    restore_from_record,
+)
 from alcore.sdk.dataset import Sample
 from alcore.sdk.errors import StateError
 from alcore.selection import initial_selection
@@ -38,10 +45,10 @@ def run_cycles(run: RunDir, cfg: Any, c: Components, reporter: Reporter) -> list
     oracle = GroundTruthOracle(run, state)
     records = []
     for cycle in range(cfg.cycles + 1):
-        done = read_derived(run.record(cycle), check_record, reporter.info)
+        done = read_derived(run.record(cycle), check_record, notices(reporter))
         if done is not None:
             if is_main():
-                restore_from_record(run, cycle, done, reporter.info)
+                restore_from_record(run, cycle, done, notices(reporter))
             records.append(done)
             continue
         t0 = time.time()

@@ -25,6 +25,11 @@ from alcore.sdk.errors import CorruptFileError, StateError
 Notice = Callable[[str], None]
 
 
+def notices(reporter: Any) -> Notice:
+    """Where recovery notices go: the reporter's console, even under ``--quiet`` (they change files)."""
+    return lambda message: reporter.console.print(message, highlight=False, markup=False)
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 

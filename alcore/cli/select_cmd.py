@@ -36,6 +36,10 @@ def select(
     from alcore.config import check_bounds
 
     check_bounds({"budget": budget, "seed": seed})
+    if acq is not None:  # refused now, not at the first cycle that trains a model
+        from alcore.plugins import get_registry, require
+
+        require(get_registry(), "acquisition", acq)
     if config is not None and model_config is None:
         from alcore.config import check_code_consent, load_yaml
 

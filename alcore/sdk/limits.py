@@ -50,15 +50,26 @@ def check_image_header(path: Path, what: str = "image", min_side: int = MIN_SIDE
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as im:
+        with open(path, "rb") as fh, Image.open(fh, formats=None) as im:
             width, height = im.size
+    except Image.DecompressionBombError:
+        width, height = _header_size(path)
+        if not width:
+            raise DataError(f"{what} {path} is a decompression bomb (over Pillow's pixel limit)") from None
     except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
         reason = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise DataError(f"unreadable {what} {path}: {reason}") from None
-    except Image.DecompressionBombError:
-        raise DataError(f"{what} {path} is a decompression bomb (over Pillow's pixel limit)") from None
     check_pixels(width, height, path, what, min_side)
     return width, height
+
+
+def _header_size(path: Path) -> tuple[int, int]:
+    """A PNG's claimed size from its IHDR chunk ((0, 0) for other formats), for the error message."""
+    with open(path, "rb") as fh:
+        head = fh.read(24)
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return 0, 0
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
 def check_member(name: str, size: int, archive: Any) -> None:
