@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (a table: one case per line reads better than wrapped cells)
 """The bad-input catalogue as data: one line per case.
 
 Each :class:`Case` names a breakage (a function that damages a copy of the world and returns

@@ -133,7 +133,8 @@ class World:
         self.tmp = tmp
         site = tmp / "site"
         install_fake_plugin(site)
-        path = os.pathsep.join([str(site), str(ROOT), str(ROOT / "plugins"), os.environ.get("PYTHONPATH", "")])
+        path = os.pathsep.join([str(site), str(ROOT), str(ROOT / "plugins"),
+                                os.environ.get("PYTHONPATH", "")])
         self.env = {"PYTHONPATH": path, "ALCORE_DATA": str(tmp / "data-home"), "OMP_NUM_THREADS": "1"}
         self.data = make_dataset(tmp / "dataset", labeled=labeled)
 
@@ -166,7 +167,8 @@ def outcome(run: Path) -> dict:
         for name in ("selection.json", "batch.json"):
             if (d / name).is_file():
                 data = json.loads((d / name).read_text())
-                entry[name] = [i if isinstance(i, str) else i["id"] for i in (data.get("ids") or data["items"])]
+                picks = data.get("ids") or data["items"]
+                entry[name] = [i if isinstance(i, str) else i["id"] for i in picks]
         if (d / "metrics.json").is_file():
             entry["mIoU"] = json.loads((d / "metrics.json").read_text())["mIoU"]
         if (d / "record.json").is_file():
