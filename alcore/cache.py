@@ -22,6 +22,7 @@ open for write and refuses to open it after a crash, which would lose a resumabl
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -144,6 +145,7 @@ class FeatureCache:
             yield self.fetch(fingerprint, ids, names, compute, progress)
             return
         self.fetch(fingerprint, ids, names, compute, progress, load=False)
+        self.fetch(fingerprint, ids, names, compute, None, load=False)  # rows a repaired write dropped
         digest = ids_digest(ids)
         with self._open() as f:
             group = f.get(_pool_path(fingerprint, digest))
@@ -261,8 +263,34 @@ class FeatureCache:
         rows: np.ndarray,
         values: dict[str, np.ndarray],
     ) -> None:
-        """Store one computed chunk: data first, flushed, then its rows marked as written."""
+        """Store one computed chunk: data first, flushed, then its rows marked as written.
+
+        A file HDF5 cannot write into (damaged by a crash or a full disk) gets the read path's
+        treatment: the pool's group is dropped, then the file moved aside, and the write retried.
+        A full disk is not damage: it propagates, naming the file, and the rows stay unwritten.
+        """
+        for attempt in range(4):
+            try:
+                faults.disk_write(self.path)
+                if self._write_once(fingerprint, ids, digest, rows, values, attempt):
+                    return
+            except HDF5_ERRORS as exc:
+                if _disk_full(exc):
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.path)) from None
+                if attempt == 3:
+                    raise
+                log.warning("cache %s: cannot write into it (%s); repairing", self.path, _first_line(exc))
+
+    def _write_once(self, fingerprint: str, ids: list[str], digest: str, rows: np.ndarray,
+                    values: dict[str, np.ndarray], attempt: int) -> bool:
+        """One try of :meth:`_write` (True once written); retries first drop the group, then the file."""
         with self._open() as f:
+            if attempt == 1:
+                self._drop(f, _pool_path(fingerprint, digest), RuntimeError("an earlier write failed"))
+            elif attempt == 2:
+                self._discard = True
+                return False
+            faults.point("write", self.path)
             group = _pool_group(f, fingerprint, ids, digest)
             targets = []
             for name, value in values.items():
@@ -273,11 +301,13 @@ class FeatureCache:
                     data[lo:hi] = value[at : at + hi - lo]
                 targets.append(mask)
             f.flush()
-            faults.point("score-chunk")
+            faults.point("score-chunk", self.path)
             for mask in targets:
                 for _, lo, hi in _runs(rows):
                     mask[lo:hi] = 1
             f.flush()
+            faults.point("replaced", self.path)
+        return True
 
     @contextlib.contextmanager
     def _open(self) -> Iterator[h5py.File]:
@@ -411,6 +441,14 @@ def _aside(path: Path) -> Path:
     while (candidate := path.with_name(f"{path.name}.corrupt-{n}")).exists():
         n += 1
     return candidate
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """True where an HDF5 or OS error means the disk (or quota) is full, not that the file is damaged."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc).lower()
+    return "no space left" in text or "quota exceeded" in text
 
 
 def _first_line(exc: BaseException) -> str:

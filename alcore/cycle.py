@@ -32,10 +32,18 @@ from alcore.plugins import fire_cycle_end
 from alcore.pool import PoolState
 from alcore.progress import Reporter
 from alcore.rundir import RunDir
+from alcore.runfiles import (
+    check_metrics,
+    check_record,
+    check_selection,
+    notices,
+    read_checked,
+    read_derived,
+)
 from alcore.sdk import faults
-from alcore.sdk.atomic import file_sha256, read_json, write_json, write_with
+from alcore.sdk.atomic import file_sha256, write_json, write_with
 from alcore.sdk.dataset import Dataset, Sample
-from alcore.sdk.errors import StateError
+from alcore.sdk.errors import AlcoreError, StateError
 from alcore.selection import Selection, needed_quantities, select_batch
 
 log = logging.getLogger("alcore")
@@ -77,6 +85,13 @@ class GroundTruthOracle:
 
     def label(self, cycle: int, selection: Selection, pool: Sequence[Sample],
               predictions: list[np.ndarray | None]) -> None:
+        already = {r.id for r in self.state.labeled if r.cycle == cycle + 1}
+        if already and already != set(selection.ids):
+            raise StateError(
+                f"{self.run.state} holds other labels for cycle {cycle} than "
+                f"{self.run.selection(cycle)} picks",
+                hint="restore both from the same backup",
+            )
         done = set(self.state.labeled_ids)
         new = [i for i in selection.ids if i not in done]
         if new:
@@ -111,9 +126,20 @@ class CycleKernel:
         """Train on the labeled set (or load this cycle's checkpoint where it exists)."""
         ckpt = self.run.checkpoint(cycle)
         if ckpt.is_file():
-            self.c.model.load(ckpt)
-            return ckpt
+            try:
+                self.c.model.load(ckpt)
+                return ckpt
+            except (AlcoreError, KeyboardInterrupt):
+                raise
+            except Exception as exc:  # this unfinished cycle's checkpoint is derived: train it again
+                notices(self.reporter)(f"notice: {ckpt} cannot be loaded ({type(exc).__name__}: "
+                                   f"{_first_line(exc)}); training cycle {cycle} again")
+                if is_main():
+                    ckpt.unlink()
+                barrier()
         previous = self.run.checkpoint(cycle - 1)
+        if cycle > 0:
+            self._check_previous(cycle - 1, previous)
         if cycle > 0 and previous.is_file() and getattr(self.c.model, "checkpoint", None) != previous:
             self.c.model.load(previous)  # a resumed run skipped that cycle; warm start needs its weights
         labeled, unlabeled = split(self.c.pool, state)
@@ -130,8 +156,9 @@ class CycleKernel:
 
     def _evaluate(self, cycle: int) -> dict:
         path = self.run.metrics(cycle)
-        if path.is_file():
-            return read_json(path)
+        done = read_derived(path, check_metrics, notices(self.reporter))
+        if done is not None:
+            return done
         with self.reporter.task(f"cycle {cycle}: evaluate", len(self.c.val)) as progress:
             metrics = self.c.model.evaluate(self.c.val, progress)
         faults.point("evaluate")
@@ -171,6 +198,9 @@ class CycleKernel:
         acquisition = acquisition or self.c.acquisition
         acq_name = acq_name or self.c.acq_name
         path = self.run.selection(cycle)
+        if is_main():  # a damaged selection of an unfinished cycle is picked again
+            read_derived(path, check_selection, notices(self.reporter))
+        barrier()
         exists = path.is_file()
         if world_size() > 1 and not exists and fingerprint is not None:
             self._score_shards(cycle, fingerprint, acquisition)
@@ -179,7 +209,7 @@ class CycleKernel:
         if exists or not is_main():
             if not exists:
                 barrier()  # rank 0 writes the selection first
-            record = read_json(path)
+            record = read_checked(path, check_selection)
             selection = Selection(record["ids"], record.get("indices", []), record["strategy"],
                                   diagnostics=record.get("diagnostics"), note=record.get("note"))
             if is_main():
@@ -213,8 +243,30 @@ class CycleKernel:
             fire_cycle_end(self.c.hooks, self.run.root, cycle, record)
 
     # ------------------------------------------------------------------ helpers
+    def _check_previous(self, cycle: int, checkpoint: Path) -> None:
+        """A finished cycle's checkpoint must be the one its record names: the next cycle starts from it."""
+        if not is_main() or not self.run.record(cycle).is_file():
+            return
+        try:
+            want = read_checked(self.run.record(cycle), check_record).get("fingerprint")
+        except StateError:
+            return  # the driver recomputes a damaged record before it gets here
+        if not want:
+            return
+        if not checkpoint.is_file():
+            raise StateError(f"{checkpoint} is missing; cycle {cycle + 1} starts from it",
+                             hint=f"restore it from a backup (sha256 {want[:16]}...), or delete "
+                                  f"{self.run.cycle(cycle)} to retrain that cycle (it must pick the same)")
+        if file_sha256(checkpoint) != want:
+            raise StateError(f"{checkpoint} is not the checkpoint {self.run.record(cycle)} records",
+                             hint=f"restore the original from a backup, or delete {self.run.cycle(cycle)} "
+                                  "to retrain that cycle (it must pick the same)")
+
     def _chosen(self, selection: Selection) -> list[Sample]:
         by_id = {s.id: s for s in self.c.pool}
+        missing = next((i for i in selection.ids if i not in by_id), None)
+        if missing is not None:
+            raise StateError(f"selection names sample '{missing}', which is not in the pool")
         return [by_id[i] for i in selection.ids]
 
     def _predict(self, samples: Sequence[Sample], fingerprint: str | None) -> list[np.ndarray | None]:
@@ -254,3 +306,7 @@ def write_png(path: Path, array: np.ndarray) -> None:
     if not ok:
         raise StateError(f"could not encode {path}")
     write_with(path, lambda fh: fh.write(buf.tobytes()), mode="wb")
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0][:200]

@@ -13,7 +13,7 @@ from alcore.plugins import Registry, get_registry, require
 from alcore.progress import Reporter
 from alcore.rundir import RunDir
 from alcore.sdk.atomic import write_json
-from alcore.sdk.errors import AlcoreError, DataError
+from alcore.sdk.errors import AlcoreError, DataError, StateError
 
 
 def default_out(cfg: RunConfig) -> Path:
@@ -41,7 +41,10 @@ def build_components(cfg: RunConfig, registry: Registry, reporter: Reporter) -> 
         from alcore.datatools import restrict_pool
 
         pool = restrict_pool(pool, cfg.pool_file, dataset)
-        reporter.info(f"pool restricted to {len(pool)} samples listed in {cfg.pool_file}")
+        repeated = sum(s.id.endswith("#2") for s in pool)
+        note = (f" ({repeated} listed more than once, kept as repeats as the study's lists count them)"
+                if repeated else "")
+        reporter.info(f"pool restricted to {len(pool)} samples listed in {cfg.pool_file}{note}")
     unlabeled = next((s for s in pool if s.label is None), None)
     if unlabeled is not None:
         raise DataError(
@@ -96,6 +99,8 @@ class Experiment:
         if fresh and main:
             run.create(self.cfg)
             run.write_dataset_info(components.dataset.info)
+        elif main:
+            restore_dataset_info(run, components.dataset.info, self.reporter)
         self.reporter.info(
             f"run {run.root}: {len(components.pool)} pool, {len(components.val)} val samples; "
             f"acq={self.cfg.acq} ssl={self.cfg.ssl} seed={self.cfg.seed}"
@@ -108,6 +113,17 @@ class Experiment:
         if main:
             write_json(run.results, results)
         return results
+
+
+def restore_dataset_info(run: RunDir, info: object, reporter: Reporter) -> None:
+    """Rewrite a resumed run's ``dataset.json`` (derived from the dataset) where it is lost or damaged."""
+    try:
+        if isinstance(run.read_dataset_info(), dict):
+            return
+    except StateError:
+        pass
+    run.write_dataset_info(info)
+    reporter.console.print(f"notice: rewrote {run.dataset} from the dataset", highlight=False, markup=False)
 
 
 def summarise(cfg: RunConfig, records: list[dict]) -> dict:

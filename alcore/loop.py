@@ -22,7 +22,14 @@ from alcore.distributed import barrier, is_main
 from alcore.pool import PoolState
 from alcore.progress import Reporter
 from alcore.rundir import RunDir
-from alcore.sdk.atomic import read_json
+from alcore.runfiles import (
+    check_no_orphans,
+    check_record,
+    notices,
+    read_derived,
+    reconcile,
+    restore_from_record,
+)
 from alcore.sdk.dataset import Sample
 from alcore.sdk.errors import StateError
 from alcore.selection import initial_selection
@@ -38,8 +45,11 @@ def run_cycles(run: RunDir, cfg: Any, c: Components, reporter: Reporter) -> list
     oracle = GroundTruthOracle(run, state)
     records = []
     for cycle in range(cfg.cycles + 1):
-        if run.record(cycle).is_file():
-            records.append(read_json(run.record(cycle)))
+        done = read_derived(run.record(cycle), check_record, notices(reporter))
+        if done is not None:
+            if is_main():
+                restore_from_record(run, cycle, done, notices(reporter))
+            records.append(done)
             continue
         t0 = time.time()
         current = state.as_of(cycle)
@@ -62,9 +72,11 @@ def run_cycles(run: RunDir, cfg: Any, c: Components, reporter: Reporter) -> list
 
 def load_or_init_state(run: RunDir, cfg: Any, pool: Sequence[Sample]) -> PoolState:
     """The run's pool state, created with the seeded initial set on a run's first start."""
+    check_no_orphans(run)
     if run.state.is_file():
         state = PoolState.load(run.state)
         state.check_pool(pool, run.state)
+        reconcile(run, state, cfg.cycles, initial_selection(pool, cfg.initial, cfg.seed))
         return state
     if not pool:
         raise StateError("the dataset's pool is empty; nothing to select from")

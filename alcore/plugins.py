@@ -8,6 +8,7 @@ Set ``ALCORE_DISABLE_PLUGINS=1`` to load only the plugins that ship with alcore.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import traceback
@@ -178,11 +179,13 @@ def build_registry(
     only_builtin = os.environ.get("ALCORE_DISABLE_PLUGINS", "").strip() not in ("", "0")
     seen: dict[str, str] = {}
     duplicates: list[str] = []
+    if only_builtin and load_entry_points:
+        infos.extend(_register_builtins(pm))
     for ep in sorted(_entry_points(), key=lambda e: e.name) if load_entry_points else []:
         dist = ep.dist.name if ep.dist is not None else "?"
         version = ep.dist.version if ep.dist is not None else "?"
-        if only_builtin and not is_builtin(ep, dist):
-            continue
+        if only_builtin:
+            continue  # no distribution's metadata is consulted: a name cannot get a plugin in
         if ep.name in seen:
             duplicates.append(
                 f"plugin '{dist}': entry point '{ep.name}' is also provided by '{seen[ep.name]}'; "
@@ -208,6 +211,28 @@ def build_registry(
     registry = Registry(pm, infos)
     registry.warnings[:0] = duplicates
     return registry
+
+
+def _register_builtins(pm: pluggy.PluginManager) -> list[PluginInfo]:
+    """With plugins disabled: import alcore's own plugin modules directly, from beside alcore itself."""
+    import alcore
+
+    home = Path(alcore.__file__).resolve().parent.parent
+    infos = []
+    for name, module in sorted(BUILTIN_ENTRY_POINTS.items()):
+        info = PluginInfo(name, BUILTIN_DIST, getattr(alcore, "__version__", "?"))
+        infos.append(info)
+        try:
+            obj = importlib.import_module(module)
+            where = Path(getattr(obj, "__file__", "") or "").resolve()
+            if home not in where.parents:
+                raise ImportError(f"{module} comes from {where}, not from alcore's installation {home}")
+            pm.register(obj, name=name)
+        except Exception as exc:
+            info.error = f"failed to load ({type(exc).__name__}: {exc})"
+            continue
+        info.hooks = sorted(h.name for h in pm.get_hookcallers(obj) or [])
+    return infos
 
 
 def is_builtin(ep: metadata.EntryPoint, dist: str) -> bool:

@@ -18,6 +18,7 @@ from alcore.sdk.dataset import Sample
 from alcore.sdk.errors import StateError
 
 STATE_VERSION = 1
+STATE_HINT = "state.json holds the run's labels and cannot be recomputed; restore it from a backup"
 
 
 def pool_digest(samples: Sequence[Sample]) -> str:
@@ -92,9 +93,17 @@ class PoolState:
     @classmethod
     def load(cls, path: Path) -> PoolState:
         try:
-            raw = read_json(path)
+            raw = read_json(path, expect=dict)
             if raw.get("version") != STATE_VERSION:
                 raise ValueError(f"version {raw.get('version')}")
-            return cls(raw["digest"], raw["size"], [LabelRecord(**r) for r in raw["labeled"]])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise StateError(f"{path}: not a readable pool state ({exc})") from None
+            state = cls(raw["digest"], raw["size"], [LabelRecord(**r) for r in raw["labeled"]])
+            if not all(isinstance(r.id, str) and isinstance(r.cycle, int) for r in state.labeled):
+                raise ValueError("a label record has no string id or integer cycle")
+            ids = state.labeled_ids
+            if len(set(ids)) != len(ids):
+                raise ValueError("a sample is labeled twice")
+            return state
+        except StateError as exc:
+            raise StateError(f"{path}: not a readable pool state ({exc.message})", hint=STATE_HINT) from None
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise StateError(f"{path}: not a readable pool state ({exc})", hint=STATE_HINT) from None

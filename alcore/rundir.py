@@ -22,10 +22,10 @@ from pathlib import Path
 
 import yaml
 
-from alcore.config import RunConfig
+from alcore.config import RunConfig, load_yaml
 from alcore.sdk.atomic import read_json, write_json, write_text
 from alcore.sdk.dataset import DatasetInfo
-from alcore.sdk.errors import StateError
+from alcore.sdk.errors import ConfigError, StateError
 
 MARKER = "config.yaml"
 
@@ -98,23 +98,40 @@ class RunDir:
 
     def read_config(self) -> RunConfig:
         """The run's configuration, read without taking the lock (readers, and ranks other than 0)."""
-        if not self.is_run():
+        if not self.config.is_file():
             raise StateError(f"{self.root} is not a run directory (no {MARKER})")
-        data = yaml.safe_load(self.config.read_text()) or {}
-        return RunConfig.from_dict(data, str(self.config))
+        try:
+            return RunConfig.from_dict(load_yaml(self.config), str(self.config)).validate()
+        except ConfigError as exc:
+            raise StateError(exc.message, hint="config.yaml records how the run was made; restore it "
+                             "from a backup") from None
 
     def is_run(self) -> bool:
-        return self.config.is_file()
+        """True once a run has started here (an interrupted start, see :meth:`unfinished_start`, has not)."""
+        return self.config.is_file() and not self.unfinished_start()
+
+    def unfinished_start(self) -> bool:
+        """A start killed after ``config.yaml`` but before the pool state: resumable and restartable."""
+        return (self.config.is_file() and (self.root / ".lock").is_file() and not self.state.is_file()
+                and not self.cycles.exists())
 
     def check_new(self) -> None:
-        """Fail unless a new run can start here: no run yet, and no other files."""
+        """Fail unless a new run can start here: no run yet, and nothing but an interrupted start's files."""
         if self.is_run():
             raise StateError(
                 f"{self.root} already holds a run; resume it with --resume {self.root} "
                 "or choose another --out"
             )
-        if self.root.exists() and any(self.root.iterdir()):
+        if self.root.exists() and not self.root.is_dir():
+            raise StateError(f"--out {self.root} is a file, not a folder; choose another --out")
+        if self.root.exists() and any(not self._startup_file(p) for p in self.root.iterdir()):
             raise StateError(f"{self.root} exists and is not empty; choose another --out")
+
+    def _startup_file(self, path: Path) -> bool:
+        """Files an interrupted start leaves: the lock, temporaries, and its config and dataset info."""
+        if path.name == ".lock" or (path.name.startswith(".") and path.name.endswith(".tmp")):
+            return True
+        return path.name in (MARKER, "dataset.json") and self.unfinished_start()
 
     def create(self, cfg: RunConfig) -> None:
         """Start a new run here; refuse a directory that already holds one."""
@@ -125,7 +142,7 @@ class RunDir:
 
     def open(self) -> RunConfig:
         """Open an existing run for resuming and return its configuration."""
-        if not self.is_run():
+        if not self.config.is_file():
             raise StateError(f"{self.root} is not a run directory (no {MARKER})")
         self.lock()
         return self.read_config()

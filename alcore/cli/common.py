@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import errno
 import functools
 import sys
 import traceback
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from alcore.sdk.errors import AlcoreError
+from alcore.cli import failures
 
 
 class _Debug:
@@ -33,24 +32,13 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        failures.install_sigterm()
         try:
             return command(*args, **kwargs)
-        except AlcoreError as exc:
-            fail(str(exc), exc, code=2)
         except BrokenPipeError:
             raise  # the reader went away (``alcore status | head``); click ends quietly
-        except OSError as exc:
-            if exc.errno == errno.EPIPE:
-                raise
-            text = str(exc).splitlines()[0] if str(exc) else ""
-            fail(f"unexpected {type(exc).__name__}: {text} (rerun with --debug for the "
-                 "traceback)", exc, code=1)
-        except KeyboardInterrupt:
-            sys.stderr.write("interrupted; a run continues with: alcore run --resume RUN_DIR\n")
-            sys.exit(130)
-        except Exception as exc:
-            text = str(exc).splitlines()[0] if str(exc) else ""
-            fail(f"unexpected {type(exc).__name__}: {text} (rerun with --debug for the "
-                 "traceback)", exc, code=1)
+        except (Exception, KeyboardInterrupt, failures.Terminated) as exc:
+            message, code = failures.classify(exc)
+            fail(message, exc, code=code)
 
     return wrapper

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from alcore.config import resolve
+from alcore.config import check_bounds, check_code_consent, resolve
 from alcore.distributed import is_main
 from alcore.experiment import Experiment
 from alcore.options import parse_kv
@@ -45,12 +45,19 @@ def run(
     if resume is not None:
         given = [n for n, v in (("--config", config), ("--acq", acq), ("--ssl", ssl),
                                 ("--dataset", dataset), ("--model", model), ("--out", out),
-                                ("--pool-file", pool_file))
+                                ("--pool-file", pool_file), ("--cycles", cycles), ("--initial", initial),
+                                ("--budget", budget),
+                                ("--seed", seed), ("--acq-opt", acq_opt or None),
+                                ("--ssl-opt", ssl_opt or None), ("--dataset-opt", dataset_opt or None),
+                                ("--model-opt", model_opt or None))
                  if v is not None]
         if given:
-            raise ConfigError(f"--resume continues a run with its own settings; drop {given[0]}")
+            raise ConfigError(f"--resume continues a run with its own settings, which {given[0]} "
+                              f"would change; drop {given[0]} (or start a new run with --out)")
         experiment = Experiment.resume(resume, reporter=reporter)
+        check_code_consent(experiment.cfg.model_options, model_config, f"{resume}/config.yaml")
     else:
+        check_bounds({"cycles": cycles, "initial": initial, "budget": budget, "seed": seed})
         model_options = parse_kv(model_opt, "--model-opt")
         if model_config is not None:
             model_options["config"] = str(model_config)
@@ -63,6 +70,7 @@ def run(
             "dataset_options": parse_kv(dataset_opt, "--dataset-opt"),
             "model_options": model_options,
         })
+        check_code_consent(cfg.model_options, model_config, str(config))
         experiment = Experiment(cfg, out, reporter=reporter)
     results = experiment.run()
     if is_main():

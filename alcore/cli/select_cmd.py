@@ -41,6 +41,18 @@ def select(
     --acq-opt and --budget.
     """
     from alcore.annotation.session import select as run_select
+    from alcore.config import check_bounds
+
+    check_bounds({"budget": budget, "seed": seed})
+    if acq is not None:  # refused now, not at the first cycle that trains a model
+        from alcore.plugins import get_registry, require
+
+        require(get_registry(), "acquisition", acq)
+    if config is not None and model_config is None:
+        from alcore.config import check_code_consent, load_yaml
+
+        options = load_yaml(config).get("model_options")
+        check_code_consent(options if isinstance(options, dict) else {}, None, str(config))
 
     model_options = parse_kv(model_opt, "--model-opt")
     if model_config is not None:

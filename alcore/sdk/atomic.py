@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from alcore.sdk import faults
+from alcore.sdk.errors import CorruptFileError
 
 
 def fsync_dir(path: Path) -> None:
@@ -44,13 +45,15 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
     os.close(fd)
     tmp_path = Path(tmp)
     try:
+        faults.disk_write(path)
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
             # mkstemp makes the file 0600; the finished file gets the mode a plain open() would
             os.fchmod(fh.fileno(), 0o666 & ~_umask())
             os.fsync(fh.fileno())
-        faults.point("write")
+        faults.point("write", path)
         os.replace(tmp_path, path)
+        faults.point("replaced", path)
         fsync_dir(path.parent)
     finally:
         if tmp_path.exists():
@@ -81,10 +84,34 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def read_json(path: Path | str) -> Any:
-    """Read a JSON file written by :func:`write_json`."""
-    with open(path) as fh:
-        return json.load(fh)
+def max_json_bytes() -> int:
+    """JSON files larger than this (``ALCORE_MAX_JSON_MB``, default 512) are refused before parsing."""
+    return int(float(os.environ.get("ALCORE_MAX_JSON_MB", "512")) * (1 << 20))
+
+
+def read_json(path: Path | str, expect: type | tuple[type, ...] | None = None) -> Any:
+    """Read a JSON file written by :func:`write_json`; damage is a :class:`CorruptFileError`.
+
+    The size is checked before parsing and nesting too deep to parse is refused, so a hostile
+    or truncated file gets one line naming it. ``expect`` checks the top-level type.
+    """
+    size = os.stat(path).st_size
+    if size > max_json_bytes():
+        raise CorruptFileError(path, f"{size} bytes is over the {max_json_bytes()}-byte limit "
+                                     "(ALCORE_MAX_JSON_MB)")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except json.JSONDecodeError as exc:
+        raise CorruptFileError(path, f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except UnicodeDecodeError:
+        raise CorruptFileError(path, "not UTF-8 text") from None
+    except RecursionError:
+        raise CorruptFileError(path, "nested too deeply to read") from None
+    if expect is not None and not isinstance(data, expect):
+        raise CorruptFileError(path, f"holds a JSON {type(data).__name__}, not the expected "
+                                     f"{getattr(expect, '__name__', 'shape')}")
+    return data
 
 
 def file_sha256(path: Path | str, chunk: int = 1 << 20) -> str:

@@ -40,3 +40,16 @@ class UnknownNameError(ConfigError):
 
 class StateError(AlcoreError):
     """A run directory is not a run, is in use, or its state does not match the request."""
+
+
+class CorruptFileError(StateError):
+    """A file alcore wrote cannot be read back: truncated, not JSON, or not of the expected shape."""
+
+    def __init__(self, path: object, reason: str, hint: str | None = None) -> None:
+        super().__init__(f"{path} is damaged: {reason}", hint)
+        self.path = path
+        self.reason = reason
+
+
+class EnvironmentFailure(AlcoreError):
+    """The machine, not the input, failed: a full disk, a missing permission, a read-only file system."""

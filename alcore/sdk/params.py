@@ -24,6 +24,21 @@ class Param:
     type: type
     default: Any
     help: str = ""
+    #: inclusive bounds of a numeric option (None: unbounded), checked when options are parsed
+    low: float | None = None
+    high: float | None = None
+
+    def check(self, value: Any, where: str) -> Any:
+        """``value`` if it lies within the bounds (and is finite), else a ConfigError naming the option."""
+        if value is None or self.type not in (int, float):
+            return value
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ConfigError(f"{where}: must be a finite number, got {value!r}")
+        if self.low is not None and value < self.low:
+            raise ConfigError(f"{where}: must be at least {self.low}, got {value!r}")
+        if self.high is not None and value > self.high:
+            raise ConfigError(f"{where}: must be at most {self.high}, got {value!r}")
+        return value
 
 
 def convert(value: Any, typ: type, where: str) -> Any:
@@ -55,5 +70,6 @@ def coerce_options(
         if key not in declared:
             known = ", ".join(sorted(declared)) or "none"
             raise ConfigError(f"{where} has no option '{key}'; its options: {known}")
-        out[key] = convert(value, declared[key].type, f"{where} option '{key}'")
+        param, label = declared[key], f"{where} option '{key}'"
+        out[key] = param.check(convert(value, param.type, label), label)
     return out

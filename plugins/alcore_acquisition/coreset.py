@@ -29,7 +29,7 @@ PARAMS = [
     Param(
         "device", str, "", "torch device for the distance products, e.g. cuda ('' = where the features are)"
     ),
-    Param("chunk_rows", int, 0, "rows per chunk when streaming features from disk (0 = automatic)"),
+    Param("chunk_rows", int, 0, "rows per chunk when streaming features from disk (0 = automatic)", low=0),
 ]
 
 

@@ -21,7 +21,7 @@ from alcore_acquisition.scores import top_scoring
 PARAMS = [
     Param("uncertainty", str, "entropy", "per-sample uncertainty quantity to preselect by"),
     Param("feature", str, "embedding", "per-sample feature vector for the k-center step"),
-    Param("candidates", float, 3.0, "preselect this many times the budget by uncertainty"),
+    Param("candidates", float, 3.0, "preselect this many times the budget by uncertainty", low=1.0),
 ]
 
 

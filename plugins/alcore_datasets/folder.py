@@ -106,8 +106,12 @@ def read_groups(path: Path) -> dict[str, tuple[str, int | None]]:
             raise DataError(f"{path}: expected columns id,group,frame")
         for line, row in enumerate(reader, start=2):
             frame = (row.get("frame") or "").strip()
+            key = (row.get("id") or "").strip()
+            if key in out and out[key][0] != (row.get("group") or "").strip():
+                raise DataError(f"{path}:{line}: id '{key}' is given a second group "
+                                f"('{(row.get('group') or '').strip()}' after '{out[key][0]}')")
             try:
-                out[row["id"].strip()] = (row["group"].strip(), int(frame) if frame else None)
+                out[key] = ((row.get("group") or "").strip(), int(frame) if frame else None)
             except ValueError:
                 raise DataError(f"{path}:{line}: frame {frame!r} is not an integer") from None
     return out

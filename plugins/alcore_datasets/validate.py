@@ -18,6 +18,7 @@ from PIL import Image, UnidentifiedImageError
 
 from alcore.sdk.dataset import DatasetInfo, Sample
 from alcore.sdk.errors import DataError
+from alcore.sdk.limits import MIN_SIDE, check_image_header
 
 from .paths import atomic_write_bytes
 from .progress import track
@@ -60,24 +61,25 @@ def check_files(samples: Sequence[Sample], require_labels: bool = False) -> str:
     return digest.hexdigest()
 
 
-def _open(path: Path, what: str, verify_only: bool = False) -> Image.Image:
+def _open(path: Path, what: str) -> Image.Image:
+    """Check the header's claimed size against the limits, then decode every pixel."""
+    check_image_header(path, what, min_side=MIN_SIDE if what == "image" else 1)
     try:
         im = Image.open(path)
-        if verify_only and im.format == "PNG":
-            im.verify()
-        else:
-            im.load()
+        im.load()
     except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"unreadable {what} {path}: {reason}") from None
+    except Image.DecompressionBombError:
+        raise DataError(f"{what} {path} is a decompression bomb (over the pixel limit)") from None
     return im
 
 
-def check_sample(sample: Sample, num_classes: int, ignore_index: int) -> None:
-    """Decode one sample fully and check its label against the image and the class list."""
-    image = _open(sample.image, "image", verify_only=True)
+def check_sample(sample: Sample, num_classes: int, ignore_index: int) -> tuple[int, int]:
+    """Decode one sample fully and check its label against the image and the class list; its size."""
+    image = _open(sample.image, "image")
     if sample.label is None:
-        return
+        return image.size
     label = _open(sample.label, "label")
     if label.size != image.size:
         raise DataError(
@@ -94,6 +96,7 @@ def check_sample(sample: Sample, num_classes: int, ignore_index: int) -> None:
             f"label {sample.label} has values {shown} outside classes 0..{num_classes - 1} "
             f"and not the ignore index {ignore_index}"
         )
+    return image.size
 
 
 def validate_samples(
@@ -103,29 +106,61 @@ def validate_samples(
     *,
     full: bool = True,
     require_labels: bool = False,
-) -> None:
-    """Validate samples; the full decode runs once per unchanged file set (memoised in ``cache_dir``)."""
+) -> dict[tuple[int, int], str]:
+    """Validate samples; the full decode runs once per unchanged file set (memoised in ``cache_dir``).
+
+    Returns the first sample and its image size for every distinct image size (empty when
+    ``full`` is off): the network batches images of one size, so several sizes are refused.
+    """
     key = check_files(samples, require_labels=require_labels)
     if not full:
-        return
+        return {}
     stamp = None
     if cache_dir is not None:
-        stamp = cache_dir / "validated" / f"{key[:32]}-{info.num_classes}-{info.ignore_index}"
-        if stamp.exists():
-            return
+        stamp = cache_dir / "validated" / f"{key[:32]}-{info.num_classes}-{info.ignore_index}-v2"
+        known = _read_stamp(stamp)
+        if known is not None:
+            return known
 
-    def check(sample: Sample) -> None:
-        check_sample(sample, info.num_classes, info.ignore_index)
+    def check(sample: Sample) -> tuple[int, int]:
+        return check_sample(sample, info.num_classes, info.ignore_index)
 
+    sizes: dict[tuple[int, int], str] = {}
     workers = min(4, os.cpu_count() or 1)
     with ThreadPoolExecutor(workers) as pool:
-        for _ in track(pool.map(check, samples), "validating images", total=len(samples)):
-            pass
+        for sample, size in zip(samples, track(pool.map(check, samples), "validating images",
+                                                 total=len(samples))):
+            sizes.setdefault(tuple(size), str(sample.image))
     if stamp is not None:
+        lines = "".join(f"{w} {h} {where}\n" for (w, h), where in sizes.items())
         try:
-            atomic_write_bytes(stamp, f"{len(samples)} samples\n".encode())
+            atomic_write_bytes(stamp, lines.encode())
         except OSError:
             pass
+    return sizes
+
+
+def _read_stamp(stamp: Path) -> dict[tuple[int, int], str] | None:
+    """The image sizes a stamp recorded, or None where there is no (readable) stamp."""
+    try:
+        text = stamp.read_text()
+        sizes = {}
+        for line in text.splitlines():
+            w, h, where = line.split(" ", 2)
+            sizes[(int(w), int(h))] = where
+        return sizes
+    except (OSError, ValueError):
+        return None
+
+
+def check_one_size(sizes: dict[tuple[int, int], str]) -> None:
+    """Refuse a dataset whose images come in several sizes, before anything trains on it."""
+    if len(sizes) > 1:
+        (a, pa), (b, pb) = list(sizes.items())[:2]
+        raise DataError(
+            f"images differ in size: {pa} is {a[0]}x{a[1]} but {pb} is {b[0]}x{b[1]}",
+            hint="resize them to one size; the network scores the pool in batches of one size",
+        )
 
 
 def validate_dataset(
@@ -139,5 +174,11 @@ def validate_dataset(
 ) -> None:
     """The checks every reader runs: a nonempty pool, then pool and validation samples."""
     require_nonempty(pool, what, where)
-    validate_samples(pool, info, cache_dir, full=full)
-    validate_samples(val, info, cache_dir, full=full, require_labels=True)
+    if 0 < info.ignore_index < info.num_classes:  # 0 is the "unlabeled background" convention
+        raise DataError(f"{what}: {info.num_classes} classes reach the ignore index {info.ignore_index}, "
+                        f"so class {info.ignore_index} could never be learned",
+                        hint="set another ignore_index or use fewer classes")
+    sizes = validate_samples(pool, info, cache_dir, full=full)
+    for size, path in validate_samples(val, info, cache_dir, full=full, require_labels=True).items():
+        sizes.setdefault(size, path)
+    check_one_size(sizes)

@@ -27,11 +27,14 @@ def register_ssl_methods(register: Any) -> None:
         _fixmatch,
         help="confident weak-view predictions supervise a strong view (colour, blur, CutMix)",
         params=[
-            Param("threshold", float, 0.95, "confidence a pixel's pseudo-label must reach"),
-            Param("weight", float, 1.0, "weight of the unsupervised loss"),
-            Param("ratio", float, 0.5, "unlabeled images per labeled image in a step (cost grows with it)"),
+            Param("threshold", float, 0.95, "confidence a pixel's pseudo-label must reach",
+                  low=0.0, high=1.0),
+            Param("weight", float, 1.0, "weight of the unsupervised loss", low=0.0),
+            Param("ratio", float, 0.5, "unlabeled images per labeled image in a step (cost grows with it)",
+                  low=0.0, high=64),
             Param("ema", bool, True, "pseudo-label with an EMA teacher instead of the student"),
-            Param("momentum", float, 0.99, "EMA teacher momentum (ramped up early in a cycle)"),
+            Param("momentum", float, 0.99, "EMA teacher momentum (ramped up early in a cycle)",
+                  low=0.0, high=1.0),
             Param("mix", str, "cutmix", "strong-view mixing: cutmix, cutout or none"),
         ],
     )
