@@ -10,14 +10,14 @@ momentum plus small per-frame noise and a common positive offset, so neighbourin
 near-duplicates; (b) i.i.d. Gaussian. In the same run it measures
 
 * alcore ``kcenter`` (exact greedy k-center, bound-pruned),
-* scikit-activeml ``CoreSet`` (the peer; installed with pip if missing, run in a subprocess),
+* scikit-activeml ``CoreSet`` (the peer; installed into its own venv under /tmp, run there),
 * a plain NumPy loop with one matrix-vector product per pick (the memory-bound baseline),
 
 checks that the selections are identical (alcore against the peer and the baseline at full size,
 against the textbook reference at a reduced size), and prints the table with ratios. The peer
-runs the full ``k`` picks on the video features; on the Gaussian ones it runs ``--peer-picks``
-picks and its total is extrapolated from its measured set-up and per-pick time (the peer's
-per-pick work does not depend on the data). Last, a 1,000,000 x 512 float32 matrix (2 GB) is
+runs ``--peer-picks`` picks (all ``k`` with ``--peer-full``) and its total is extrapolated from
+its measured set-up and per-pick time (the peer's per-pick work does not depend on the data).
+Last, a 1,000,000 x 512 float32 matrix (2 GB) is
 written to an HDF5 file in a temporary folder and selected from by streaming, in a fresh process
 whose time and peak resident memory are reported.
 """
