@@ -113,9 +113,10 @@ NOT_MODELS = {"dsdl": "dataset descriptions only"}
 #: families whose configs keep their own input size: LR-ASPP's fixed pooling needs inputs this
 #: large (alcore pads the frames up to it)
 KEEP_SIZE = {"mobilenet_v3"}
-#: families whose backbone is built for one input size (position tables) or that downsample 64x:
-#: trained on whole frames (BEiT and MAE built for their size)
-FIXED_INPUT = {"beit", "ddrnet", "mae"}
+#: families trained on whole frames: BEiT's and MAE's position tables fix the input size (built
+#: for the frames here); DDRNet, PIDNet and ResNeSt downsample so far that a crop of the small
+#: frames diverges in one step (NaN); their resizing never goes below the frame (no padding)
+FIXED_INPUT = {"beit", "ddrnet", "mae", "pidnet", "resnest"}
 
 
 def _tiny_config(family: str, rel: str, out: Path) -> Path:
@@ -148,7 +149,9 @@ def _tiny_config(family: str, rel: str, out: Path) -> Path:
         for step in pipeline:
             if "crop_size" in step:
                 step["crop_size"] = crop
-        if family != "ddrnet":
+            if "ratio_range" in step:
+                step["ratio_range"] = (1.0, max(1.0, step["ratio_range"][1]))
+        if family in ("beit", "mae"):
             backbone = f"backbone=dict(img_size={crop!r}), "
     text = (
         f"_base_ = [{str(MMSEG_CONFIGS / rel)!r}]\n"
