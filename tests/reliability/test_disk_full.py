@@ -38,8 +38,10 @@ def test_simulated_full_disk_at_every_write_then_resume(tmp_path):
     else:
         raise AssertionError("no progress after a full disk")
     assert outcome(run) == outcome(reference)
-    assert {"config.yaml", "state.json", "checkpoint.pth", "metrics.json", "cache.hN", "selection.json",
-            "examples.json", "NN.png", "record.json", "results.json", "report.html"} <= kinds, kinds
+    # (the first write of each process, config.yaml at the start, lands; a report that cannot be
+    # written is said and skipped, the run's results being safe)
+    assert {"dataset.json", "state.json", "checkpoint.pth", "metrics.json", "cache.hN", "selection.json",
+            "examples.json", "N.png", "record.json", "results.json"} <= kinds, kinds
     assert failures >= 30, failures
 
 

@@ -42,7 +42,8 @@ def run_chain(world: World, fresh: list[str], again: list[str], calls: int, kill
     """
     point, first = kill.split(":")
     run = world.tmp / "killed"
-    kills, kinds, done, started, extra = 0, set(), 0, False, 0
+    # the very first process dies at the first write, so the first boundary is crossed too
+    kills, kinds, done, started, extra = 0, set(), 0, False, 1 - int(first)
     for _ in range(300):
         before = durable(run)
         proc = world.fork(*(again if started else fresh), ALCORE_FAULT_KILL=f"{point}:{int(first) + extra}")
