@@ -41,20 +41,19 @@ def run_chain(world: World, fresh: list[str], again: list[str], calls: int, kill
     A process that rewrites a file with the same content first (a restart rewriting
     ``config.yaml``, a finished run rewriting ``results.json``) would die at the same boundary
     forever, so where a kill left the run's files as they were, the next process dies one write
-    later; after progress it dies one write earlier than the last (a resume that rewrites fewer files
-    than the one before may then step over a boundary: the kinds crossed are checked by the caller).
+    later; after progress the next one dies at the first new write again, so no boundary is skipped.
     """
     point, first = kill.split(":")
     run = world.tmp / "killed"
     # the very first process dies at the first write, so the first boundary is crossed too
     kills, kinds, done, started, extra = 0, set(), 0, False, 1 - int(first)
-    for _ in range(300):
+    for _ in range(1500):
         before = durable(run)
         proc = world.fork(*(again if started else fresh), ALCORE_FAULT_KILL=f"{point}:{int(first) + extra}")
         if proc.returncode == -signal.SIGKILL:
             kills += 1
             kinds.add(kind(boundary(proc.stderr)))
-            extra = extra + 1 if durable(run) == before else max(0, extra - 1)
+            extra = extra + 1 if durable(run) == before else 0
             started = started or (run / "state.json").exists()
             if finished is not None and finished(run) > done:  # killed after its last durable write
                 done, extra = finished(run), 0
