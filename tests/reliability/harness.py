@@ -75,6 +75,10 @@ WARM = ("alcore.cli", "alcore.experiment", "alcore.loop", "alcore.annotation.ses
         "PIL.PngImagePlugin", "matplotlib.pyplot", "alcore.report.embed", "sklearn.manifold", "threadpoolctl")
 
 
+#: the registry every forked command uses: alcore's plugins plus the fake model
+_REGISTRY = None
+
+
 def fork_cli(args: list[str], env: dict[str, str], cwd: Path | None = None) -> Result:
     """Run ``alcore ARGS`` in a forked child of this (already warm) process, as its own process.
 
@@ -85,8 +89,9 @@ def fork_cli(args: list[str], env: dict[str, str], cwd: Path | None = None) -> R
     from alcore import plugins
     from tests.fakes import FakeModel, FakePlugin
 
-    if plugins._REGISTRY is None:
-        plugins._REGISTRY = plugins.build_registry(extra_plugins=[("fake", FakePlugin)])
+    global _REGISTRY
+    if _REGISTRY is None:  # the parent's own registry stays as other tests left it
+        _REGISTRY = plugins.build_registry(extra_plugins=[("fake", FakePlugin)])
         for name in WARM:  # imported once here rather than in every child
             importlib.import_module(name)
     FakeModel.built.clear()
@@ -101,6 +106,7 @@ def fork_cli(args: list[str], env: dict[str, str], cwd: Path | None = None) -> R
             sys.stdout = open(1, "w", closefd=False)  # not pytest's capture objects
             sys.stderr = open(2, "w", closefd=False)
             os.environ.update(env)
+            plugins._REGISTRY = _REGISTRY
             if cwd is not None:
                 os.chdir(cwd)
             from alcore.cli import app
