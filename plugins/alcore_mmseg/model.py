@@ -205,7 +205,9 @@ class MMSegModel:
         from mmengine.config import Config
         from mmseg.registry import MODELS
 
-        with scope(), building(self.config_name):
+        # initial weights from the run's seed, not from whatever the process drew before
+        with scope(), building(self.config_name), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
             model = MODELS.build(Config(dict(model=self.model_cfg)).model)
         return model.to(self.device)
 
