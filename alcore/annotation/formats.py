@@ -12,7 +12,8 @@ from pathlib import Path
 from alcore.annotation import cvat, labelstudio, labelstudio_read, manifest, pngdir
 from alcore.annotation.batch import Batch, Incoming
 from alcore.sdk.dataset import DatasetInfo
-from alcore.sdk.errors import ConfigError, UnknownNameError
+from alcore.sdk.errors import UnknownNameError
+from alcore.sdk.params import Param, coerce_options
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,8 @@ def export_format(name: str, options: dict[str, str]) -> ExportFormat:
     if name not in EXPORTS:
         raise UnknownNameError("export format", name, list(EXPORTS))
     fmt = EXPORTS[name]
-    for key in options:
-        if key not in fmt.options:
-            known = ", ".join(sorted(fmt.options)) or "none"
-            raise ConfigError(f"export format '{name}' has no option '{key}'; its options: {known}")
+    params = [Param(key, str, None, text) for key, text in fmt.options.items()]
+    coerce_options(params, options, f"export format '{name}'")  # the plugins' option checking
     return fmt
 
 
