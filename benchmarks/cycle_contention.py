@@ -33,8 +33,9 @@ def _run(out: Path, ssl: str, threads: int, cycles: int, env: dict, iters: int =
          ) -> tuple[float, float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    cmd = [sys.executable, "-m", "alcore.cli", "run", "--out", str(out), "--cycles", str(cycles), "-q",
-           "--model-opt", f"threads={threads}"]
+    cmd = [sys.executable, "-m", "alcore.cli", "run", "--out", str(out), "--cycles", str(cycles), "-q"]
+    if threads:
+        cmd += ["--model-opt", f"threads={threads}"]
     if iters:
         cmd += ["--model-opt", f"iters={iters}"]
     if ssl != "none":
@@ -51,7 +52,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=1)
     ap.add_argument("--cycles", type=int, default=4)
-    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--threads", default="1,2", help="torch threads per run (0: the model's default)")
     ap.add_argument("--ssl", default="none,fixmatch")
     ap.add_argument("--iters", type=int, default=0, help="training iterations per cycle (0: the default)")
     args = ap.parse_args()

@@ -67,7 +67,7 @@ class MMSegModel:
         seed: int = 0,
         config: str | None = None,
         width: int = 16,
-        iters: int = 200,
+        iters: int = 120,
         epochs: float = 0.0,
         batch_size: int = 8,
         lr: float | None = None,

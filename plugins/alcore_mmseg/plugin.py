@@ -11,11 +11,11 @@ PARAMS = [
     Param("config", str, None, "an MMSegmentation config file; default: small DeepLabV3+"),
     Param("width", int, 16, "channel width of the default model's backbone"),
     Param(
-        "iters", int, 200, "training iterations per cycle (the config's LR schedule is compressed into it)"
+        "iters", int, 120, "training iterations per cycle (the config's LR schedule is compressed into it)"
     ),
     Param("epochs", float, 0.0, "if > 0, train this many passes over the labeled set instead"),
     Param("batch_size", int, 8, "training batch size"),
-    Param("lr", float, None, "learning rate; default: the config's optimiser, else SGD 0.01 (poly decay)"),
+    Param("lr", float, None, "learning rate; default: the config's optimiser, else SGD 0.03 (poly decay)"),
     Param("warm_start", bool, True, "start each cycle from the previous cycle's weights"),
     Param("on_url", str, "error", "pretrained weights given as URL: 'error' or 'scratch'"),
     Param("pretrained", str, None, "local checkpoint for the backbone (replaces the config's)"),

@@ -18,6 +18,10 @@ from alcore.sdk.model import Progress
 from alcore_mmseg import checkpoints, configs, data, distributed
 from alcore_mmseg.stack import SCOPE, building, quiet_mmengine, scope, unwrap
 
+#: SGD learning rate when neither the user's config nor ``lr`` sets one: with poly decay it reaches
+#: the old 0.01 x 200-iteration accuracy in 120 iterations on the embedded default
+DEFAULT_LR = 0.03
+
 
 def iterations(epochs: float, iters: int, batch_size: int, n_labeled: int) -> int:
     """Training length of a cycle: fixed ``iters``, or ``epochs`` passes over the labeled set."""
@@ -34,7 +38,7 @@ def optimisation(
     if optim is None or "optimizer" not in optim:
         optim = dict(
             type="OptimWrapper",
-            optimizer=dict(type="SGD", lr=0.01 if lr is None else lr, momentum=0.9, weight_decay=5e-4),
+            optimizer=dict(type="SGD", lr=DEFAULT_LR if lr is None else lr, momentum=0.9, weight_decay=5e-4),
         )
     else:
         if device.type != "cuda" and optim.get("type") == "AmpOptimWrapper":
@@ -42,7 +46,7 @@ def optimisation(
             optim["type"] = "OptimWrapper"
         if lr is not None:
             optim["optimizer"] = dict(optim["optimizer"], lr=lr)
-    base_lr = optim["optimizer"].get("lr", 0.01)
+    base_lr = optim["optimizer"].get("lr", DEFAULT_LR)
     schedule = user.param_scheduler
     if schedule and user.max_iters and not any(s.get("by_epoch", True) for s in schedule):
         return optim, configs.scale_schedule(schedule, user.max_iters, iters)
