@@ -78,3 +78,20 @@ def test_an_indecisive_bench_falls_back_to_the_study(tmp_path) -> None:
     a = advise("x", Pool(tmp_path), 10, False, ["random", "entropy", "coreset"], tmp_path / "bench")
     assert a.acq == "coreset" and any("following the study" in r for r in a.reasons)
     assert "not clearly" in a.reasons[0]
+
+
+def test_the_shipped_quick_summary_covers_the_preset_and_is_cited(tmp_path) -> None:
+    from alcore.bench.grid import preset
+
+    shipped = guide.shipped_summary()
+    assert shipped is not None, f"{guide.QUICK_SUMMARY} does not ship"
+    grid = preset("quick")
+    assert shipped["finished"] == shipped["cells"] == len(grid.levels) * len(grid.budgets) * len(
+        grid.acqs
+    ) * len(grid.ssls) * len(grid.seeds)
+    keys = {"level", "budget", "ssl", "acq", "baseline", "metric", "mean", "ci_low", "ci_high", "seeds"}
+    vs_random = [p for p in shipped["paired"] if p["baseline"] == "random" and p["metric"] == "auc"]
+    assert vs_random and all(keys <= set(p) and p["seeds"] == len(grid.seeds) for p in vs_random)
+    for data in ("diverse", "redundant"):
+        text = _quick_reason(data, "low", False, "coreset")
+        assert "alcore's shipped quick bench" in text and "coreset vs random on AUC" in text
