@@ -11,7 +11,8 @@ The bundle (CVAT's documented layout, the Pascal VOC segmentation layout plus ``
     labels.json                        the task's labels for CVAT's raw label editor
 
 Importing reads CVAT's export (a zip or its unpacked folder): each ``SegmentationClass`` mask's
-colours are mapped to classes through the export's ``labelmap.txt`` (the dataset's palette if it
+(also in sub-folders, where frames were uploaded from folders; the file name is the key) colours
+are mapped to classes through the export's ``labelmap.txt`` (the dataset's palette if it
 has none). Black, or the label named ``background`` when the dataset has no such class, means
 "not labeled" and becomes the ignore index; any other colour missing from the map is an error. A
 label the dataset lacks is accepted while no mask uses its colour (CVAT projects often carry
@@ -180,10 +181,11 @@ def read(path: Path, info: DatasetInfo) -> list[Incoming]:
     if not path.exists():
         raise DataError(f"{path} does not exist")
     names, load = _entries(path)
-    masks = [n for n in names if PurePosixPath(n).parent.name == MASKS and n.lower().endswith(".png")]
+    masks = [n for n in names if MASKS in PurePosixPath(n).parts[:-1] and n.lower().endswith(".png")]
     if not masks:
         raise DataError(f"{path}: no {MASKS}/*.png masks; expected a CVAT 'Segmentation mask 1.1' export")
-    root = PurePosixPath(masks[0]).parent.parent
+    first = PurePosixPath(masks[0]).parts
+    root = PurePosixPath(*first[: first.index(MASKS)])
     lm_name = (root / "labelmap.txt").as_posix()
     lm_name = lm_name[2:] if lm_name.startswith("./") else lm_name
     labelmap = (

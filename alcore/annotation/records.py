@@ -28,7 +28,11 @@ def now() -> str:
 
 @dataclass
 class ExportRecord:
-    """One batch handed to annotators: its samples (id, file name, image), format and status."""
+    """One batch handed to annotators: its samples (id, file name, image), format and status.
+
+    ``project`` is the export's address in the tool it was pushed to: a Label Studio project or
+    a CVAT task (``<server>/tasks/<id>``).
+    """
 
     number: int
     cycle: int

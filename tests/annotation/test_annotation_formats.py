@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from annotators import CLASSES, COLOURS, answer_cvat, brush_result, colour_mask
+from annotators import CLASSES, COLOURS, answer_cvat, brush_result, colour_mask, png_bytes
 
 from alcore.annotation import cvat, labelstudio, labelstudio_read, rle
 from alcore.annotation.batch import Batch, BatchItem
@@ -76,6 +76,15 @@ def test_cvat_export_zip_or_folder_imports_with_black_as_unlabeled(tmp_path: Pat
     for source in (tmp_path / "x.zip", tmp_path / "unpacked"):
         (inc,) = cvat.read(source, INFO)
         assert inc.key == "frame_7" and np.array_equal(inc.label, expected)
+
+
+def test_cvat_masks_of_frames_in_sub_folders_are_keyed_by_file_name(tmp_path: Path) -> None:
+    label = np.ones((4, 6), np.uint8)
+    with zipfile.ZipFile(tmp_path / "e.zip", "w") as zf:
+        zf.writestr("labelmap.txt", f"background:0,0,0::\nground:{','.join(map(str, COLOURS[1]))}::\n")
+        zf.writestr("SegmentationClass/street/day/f1.png", png_bytes(colour_mask(label)))
+    (inc,) = cvat.read(tmp_path / "e.zip", INFO)
+    assert inc.key == "f1" and np.array_equal(inc.label, label)
 
 
 def test_labelstudio_config_is_xml_naming_every_class() -> None:
