@@ -134,10 +134,14 @@ class Seeding:
                 lo, hi = self.product_bounds(g[clear, cols], qx[clear], xnorm[clear], part, centred=True)
                 self.offer(at_rows[clear], col_ids[cols], self.exact_floor(lo), self.exact_ceil(hi))
             close = np.flatnonzero(rivals)
-            if len(close):
-                qc, xc = qx[close, None], xnorm[close, None]
-                lo, hi = self.product_bounds(g[close], qc, xc, terms, centred=True)
-                self.seed_tile(at_rows[close], col_ids, lo, hi)
+            # the full bounds hold about ten float64 arrays of (rows x centres) at once: an
+            # eighth of the work memory each keeps them as small as the product tile
+            step = int(max(1, self.rows.work_bytes // (64 * len(col_ids))))
+            for c0 in range(0, len(close), step):
+                part = close[c0 : c0 + step]
+                qc, xc = qx[part, None], xnorm[part, None]
+                lo, hi = self.product_bounds(g[part], qc, xc, terms, centred=True)
+                self.seed_tile(at_rows[part], col_ids, lo, hi)
 
     def seed_tile(self, idx: np.ndarray, col_ids: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
         """Offer a tile's centres to its rows: the surely-nearest one, or settle the close calls."""

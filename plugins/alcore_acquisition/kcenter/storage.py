@@ -76,20 +76,22 @@ class Rows:
     def compute_settings(self) -> Iterator[None]:
         """Full float32 products (the error bounds assume no TF32 or bf16) and one CPU thread.
 
-        Most products here are small; on a busy machine, multi-threaded BLAS calls wait for
-        descheduled threads (milliseconds each), so small products run on one thread through
-        torch and only large ones use NumPy's multi-threaded BLAS.
+        Most products here are small or memory-bound; on a busy machine, multi-threaded BLAS
+        calls wait for descheduled threads (milliseconds each). So NumPy's BLAS and torch run on
+        one thread for the call (both restored after). NumPy arrays are multiplied by NumPy:
+        its single-threaded matrix-vector products are faster than torch's and, unlike torch's
+        CPU kernels, allocate no packing buffers as large as a tall operand.
         """
         import torch
+        from threadpoolctl import threadpool_limits
 
-        self.mm = torch
         precision, threads = torch.get_float32_matmul_precision(), torch.get_num_threads()
         torch.set_float32_matmul_precision("highest")
         on_cpu = self.torch is None or self.device.type == "cpu"
         if on_cpu:
             torch.set_num_threads(1)
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), threadpool_limits(1 if on_cpu else None, user_api="blas"):
                 warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
                 yield
         finally:
@@ -153,10 +155,7 @@ class Rows:
         """``a @ b.T`` (``a @ b`` for a vector ``b``) in the compute dtype, as a host array."""
         if self.torch is not None:
             return self.host(a @ (b.T if b.ndim == 2 else b))
-        if a.shape[0] * a.shape[1] * (b.shape[0] if b.ndim == 2 else 1) >= 1 << 28:
-            return a @ (b.T if b.ndim == 2 else b)
-        ta, tb = self.mm.from_numpy(a), self.mm.from_numpy(b)
-        return (ta @ (tb.T if b.ndim == 2 else tb)).numpy()
+        return a @ (b.T if b.ndim == 2 else b)
 
     def sqdist(self, a: Any, b: Any) -> np.ndarray:
         """Row-wise ``||a_i - b||²`` in the compute dtype (blocked), returned as float64."""
