@@ -12,7 +12,8 @@ ties, same seeded cold start). Speed comes from not computing what cannot change
    from ``||s - group/cluster centre||`` (small matrix-vector products) and the stored radii.
    A row whose bound is not below its nearest-centre distance cannot change: whole groups and
    clusters are skipped, then single rows. The labeled rows seed the distances the same way:
-   each cluster only meets the labeled rows that its bounds leave possible.
+   each cluster only meets the labeled rows that its bounds leave possible, for as long as that
+   measures cheaper per row than meeting every labeled row (the plain loop's way).
 3. The remaining rows get a fast distance in the features' precision with a rigorous error
    bound (every rounding counted). Each row keeps its nearest-centre distance as an interval
    that always contains the reference's float64 value, plus the centre attaining it; the exact
@@ -32,9 +33,11 @@ updates), :mod:`.search` (the loop).
 
 Features may be a NumPy array, a torch tensor (the products run on its device, e.g. a GPU) or
 an ``h5py`` dataset read in row chunks, so a matrix larger than memory works. Extra memory is
-per-row bookkeeping (about 90 bytes a row), stored products (at most 1/16 of the matrix), the
-cluster centres, and work tiles of about 1/64 of the matrix (at most 64 MiB each); the
-benchmark (``benchmarks/coreset_family.py``) reports the measured peaks.
+per-row bookkeeping (about 90 bytes a row), stored products (at most 1/16 of the matrix,
+allocated once), the cluster centres, and work tiles of about 1/64 of the matrix (at most 64 MiB
+each). Temporaries are kept to tile size: a full-length temporary per pick leaves holes in the
+heap that raise the peak resident memory well beyond its own size. The benchmark
+(``benchmarks/coreset_family.py``) reports the measured peaks.
 """
 
 from alcore_acquisition.kcenter.api import greedy_kcenter, kcenter

@@ -65,8 +65,12 @@ class Intervals:
         """Recompute the largest upper nearest-centre distance of some clusters and their groups."""
         if len(clusters) > 64 or not hasattr(self, "cmax"):
             nonempty = self.counts > 0
+            if not hasattr(self, "hi_by_cluster"):
+                # one buffer for every full refresh (a new one each time would fragment the heap)
+                self.hi_by_cluster = np.empty(len(self.members))
+            np.take(self.hi, self.members, out=self.hi_by_cluster)
             self.cmax = np.full(self.n_clusters, -np.inf)
-            self.cmax[nonempty] = np.maximum.reduceat(self.hi[self.members], self.offsets[:-1][nonempty])
+            self.cmax[nonempty] = np.maximum.reduceat(self.hi_by_cluster, self.offsets[:-1][nonempty])
             self.gmax = np.maximum.reduceat(self.cmax, self.group_offsets[:-1])
             return
         for j in clusters:

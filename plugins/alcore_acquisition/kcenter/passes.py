@@ -207,13 +207,7 @@ class Passes:
         width = 1
         if speculate and self.max_width > 1:
             width = int(min(self.max_width, 2 * self.spec_hits + 2))
-        live = np.flatnonzero(self.hi > -np.inf)
-        extra = min(width - 1, len(live))
-        top = (
-            live[np.argpartition(self.hi[live], len(live) - extra)[len(live) - extra :]]
-            if extra
-            else live[:0]
-        )
+        top = largest(self.hi, width - 1)
         ids = np.concatenate([[i], top]).astype(np.int64)
         order = np.argsort(ids)
         host = np.empty((len(ids), rows.dim), dtype=rows.np_dtype)
@@ -222,15 +216,18 @@ class Passes:
         self.count("multi-row" if len(ids) > 1 else "plain")
         self.spec_pos = {int(row): col for col, row in enumerate(ids[1:])}
         self.spec_terms = {key: value[1:] for key, value in terms.items() if key != "centred"}
-        self.spec_g = None
-        self.spec_g = np.empty((len(ids) - 1, n), dtype=np.float32)
+        if len(self.spec_g) < len(ids) - 1:
+            # allocated once at the widest a pass may use, then reused: a new array of another
+            # width per pass would leave holes in the heap that a later pass cannot fill
+            self.spec_g = np.zeros(0, dtype=np.float32)
+            self.spec_g = np.empty((self.max_width - 1, n), dtype=np.float32)
         self.spec_hits = 0
         tile = int(max(_TILE, rows.work_bytes // (4 * len(ids))))
         for start, stop, block in rows.chunks():
             for t0 in range(0, stop - start, tile):
                 g_all = rows.matmul_t(block[t0 : t0 + tile], terms["centred"])
                 if len(ids) > 1:
-                    self.spec_g[:, start + t0 : start + t0 + len(g_all)] = g_all[:, 1:].T
+                    self.spec_g[: len(ids) - 1, start + t0 : start + t0 + len(g_all)] = g_all[:, 1:].T
                 self.offer_products(g_all[:, 0], start + t0, i, terms, 0)
 
     def stored_update(self, i: int) -> None:
@@ -239,3 +236,25 @@ class Passes:
         self.spec_hits += 1
         self.rows_checked += self.rows.n
         self.offer_products(self.spec_g[col], 0, i, self.spec_terms, col)
+
+
+def largest(values: np.ndarray, count: int) -> np.ndarray:
+    """Indices of up to ``count`` largest finite entries (above ``-inf``), tile by tile.
+
+    Works on tiles so that no temporary is as long as ``values``: a long transient per pass
+    fragments the heap and raises the peak memory more than its own size.
+    """
+    if count <= 0:
+        return np.zeros(0, dtype=np.int64)
+    best = np.zeros(0, dtype=np.int64)
+    for a in range(0, len(values), _TILE):
+        part = values[a : a + _TILE]
+        at = np.flatnonzero(part > -np.inf)
+        if len(at) > count:
+            at = at[np.argpartition(part[at], len(at) - count)[len(at) - count :]]
+        best = np.concatenate([best, at + a])
+        if len(best) > 4 * count:
+            best = best[np.argpartition(values[best], len(best) - count)[len(best) - count :]]
+    if len(best) > count:
+        best = best[np.argpartition(values[best], len(best) - count)[len(best) - count :]]
+    return np.sort(best)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -69,29 +70,54 @@ class Seeding:
             for cols, lo, _ in self.cluster_centre_bounds(terms):
                 gap = np.maximum(lo - self.cluster_radius[:, None], 0.0) * (1.0 - 8 * _U64)
                 relevant[:, cols] = self.exact_floor(gap**2) <= reach_ceil[:, None]
-            width = len(ids)
-            per_cluster = relevant.sum(axis=1)
             for start, stop, chunk in rows.chunks():
-                if 2 * per_cluster[self.cid[start:stop]].mean() > width:
-                    tile = int(max(1, min(rows.work_rows, rows.work_bytes // (8 * width))))
-                    for t0 in range(start, stop, tile):
-                        t1 = min(stop, t0 + tile)
-                        block = chunk[t0 - start : t1 - start] - self.m
-                        self.seed_rows(np.arange(t0, t1), block, ids, terms)
-                    continue
-                order = np.argsort(self.cid[start:stop], kind="stable")
-                for a0, a1 in tiles(self.cid[start:stop][order]):
-                    at = order[a0:a1]
-                    idx = start + at
-                    cols = np.flatnonzero(relevant[np.unique(self.cid[idx])].any(axis=0))
-                    if len(cols) == 0:
-                        continue
-                    if 2 * len(cols) > width:
-                        cols, part = np.arange(width), terms
-                    else:
-                        part = {key: value[cols] for key, value in terms.items() if key != "centred"}
-                        part["centred"] = self.gather(terms["centred"], cols)
-                    self.seed_rows(idx, self.gather(chunk, at) - self.m, ids[cols], part)
+                self.seed_chunk(start, stop, chunk, ids, terms, relevant)
+
+    def seed_chunk(
+        self, start: int, stop: int, chunk: Any, ids: np.ndarray, terms: dict[str, Any], relevant: np.ndarray
+    ) -> None:
+        """Seed rows ``start:stop`` against centres ``ids``, pruned per cluster while that is cheaper.
+
+        Rows are visited sorted by cluster. The first tile meets every centre (the plain
+        loop's way) and its seconds per row are measured; pruned tiles follow, and as soon as
+        their measured seconds per row exceed the plain tile's (small rows, many clusters,
+        little pruning), the remaining rows go the plain way too.
+        """
+        rows, width = self.rows, len(ids)
+        tile = int(max(1, min(rows.work_rows, rows.work_bytes // (8 * width))))
+        cid = self.cid[start:stop]
+        if 2 * relevant.sum(axis=1)[cid].mean() > width:
+            for t0 in range(start, stop, tile):
+                t1 = min(stop, t0 + tile)
+                self.seed_rows(np.arange(t0, t1), chunk[t0 - start : t1 - start] - self.m, ids, terms)
+            return
+        order = np.argsort(cid, kind="stable")
+        began = time.perf_counter()
+        done = min(len(order), tile)
+        at = np.sort(order[:done])
+        self.seed_rows(start + at, self.gather(chunk, at) - self.m, ids, terms)
+        dense_rate = (time.perf_counter() - began) / max(1, done)
+        began, pruned_rows = time.perf_counter(), 0
+        for a0, a1 in tiles(cid[order[done:]]):
+            if pruned_rows >= 4 * tile and time.perf_counter() - began > dense_rate * pruned_rows:
+                self.count("seed-switched")
+                rest = np.sort(order[done + a0 :])
+                for r0 in range(0, len(rest), tile):
+                    at = rest[r0 : r0 + tile]
+                    self.seed_rows(start + at, self.gather(chunk, at) - self.m, ids, terms)
+                return
+            at = order[done + a0 : done + a1]
+            pruned_rows += len(at)
+            idx = start + at
+            cols = np.flatnonzero(relevant[np.unique(cid[at])].any(axis=0))
+            if len(cols) == 0:
+                continue
+            if 2 * len(cols) > width:
+                cols, part = np.arange(width), terms
+            else:
+                part = {key: value[cols] for key, value in terms.items() if key != "centred"}
+                part["centred"] = self.gather(terms["centred"], cols)
+            self.seed_rows(idx, self.gather(chunk, at) - self.m, ids[cols], part)
 
     def seed_rows(self, idx: np.ndarray, centred: Any, col_ids: np.ndarray, terms: dict[str, Any]) -> None:
         """Seed rows ``idx`` (given centred) against centres ``col_ids`` with product terms.
@@ -134,10 +160,14 @@ class Seeding:
                 lo, hi = self.product_bounds(g[clear, cols], qx[clear], xnorm[clear], part, centred=True)
                 self.offer(at_rows[clear], col_ids[cols], self.exact_floor(lo), self.exact_ceil(hi))
             close = np.flatnonzero(rivals)
-            if len(close):
-                qc, xc = qx[close, None], xnorm[close, None]
-                lo, hi = self.product_bounds(g[close], qc, xc, terms, centred=True)
-                self.seed_tile(at_rows[close], col_ids, lo, hi)
+            # the full bounds hold about ten float64 arrays of (rows x centres) at once: an
+            # eighth of the work memory each keeps them as small as the product tile
+            step = int(max(1, self.rows.work_bytes // (64 * len(col_ids))))
+            for c0 in range(0, len(close), step):
+                part = close[c0 : c0 + step]
+                qc, xc = qx[part, None], xnorm[part, None]
+                lo, hi = self.product_bounds(g[part], qc, xc, terms, centred=True)
+                self.seed_tile(at_rows[part], col_ids, lo, hi)
 
     def seed_tile(self, idx: np.ndarray, col_ids: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
         """Offer a tile's centres to its rows: the surely-nearest one, or settle the close calls."""

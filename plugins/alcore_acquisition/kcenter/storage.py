@@ -76,11 +76,14 @@ class Rows:
     def compute_settings(self) -> Iterator[None]:
         """Full float32 products (the error bounds assume no TF32 or bf16) and one CPU thread.
 
-        Most products here are small; on a busy machine, multi-threaded BLAS calls wait for
-        descheduled threads (milliseconds each), so small products run on one thread through
-        torch and only large ones use NumPy's multi-threaded BLAS.
+        Most products here are small or memory-bound; on a busy machine, multi-threaded BLAS
+        calls wait for descheduled threads (milliseconds each). So NumPy's BLAS and torch run on
+        one thread for the call (both restored after). NumPy multiplies NumPy arrays by a
+        vector (faster than torch there); torch multiplies them by a few rows, in row tiles, so
+        its packing buffers stay small.
         """
         import torch
+        from threadpoolctl import threadpool_limits
 
         self.mm = torch
         precision, threads = torch.get_float32_matmul_precision(), torch.get_num_threads()
@@ -89,7 +92,7 @@ class Rows:
         if on_cpu:
             torch.set_num_threads(1)
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), threadpool_limits(1 if on_cpu else None, user_api="blas"):
                 warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
                 yield
         finally:
@@ -153,10 +156,18 @@ class Rows:
         """``a @ b.T`` (``a @ b`` for a vector ``b``) in the compute dtype, as a host array."""
         if self.torch is not None:
             return self.host(a @ (b.T if b.ndim == 2 else b))
-        if a.shape[0] * a.shape[1] * (b.shape[0] if b.ndim == 2 else 1) >= 1 << 28:
+        if b.ndim == 1 or len(b) == 1 or a.ndim == 1:
             return a @ (b.T if b.ndim == 2 else b)
-        ta, tb = self.mm.from_numpy(a), self.mm.from_numpy(b)
-        return (ta @ (tb.T if b.ndim == 2 else tb)).numpy()
+        # a few columns: torch's one-thread kernels are 2-3x faster than NumPy's BLAS here (a
+        # multi-row pass of 2-4 columns costs about one matrix-vector product); 256-row tiles
+        # keep torch's packing buffers small, and the results go straight into one array
+        torch = self.mm
+        out = np.empty((a.shape[0], b.shape[0]), dtype=np.result_type(a.dtype, b.dtype))
+        tb = torch.from_numpy(b).T
+        step = 256
+        for r0 in range(0, a.shape[0], step):
+            torch.matmul(torch.from_numpy(a[r0 : r0 + step]), tb, out=torch.from_numpy(out[r0 : r0 + step]))
+        return out
 
     def sqdist(self, a: Any, b: Any) -> np.ndarray:
         """Row-wise ``||a_i - b||²`` in the compute dtype (blocked), returned as float64."""

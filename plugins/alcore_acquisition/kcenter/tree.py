@@ -48,7 +48,7 @@ class Tree:
         """One pass without a tree: check values and compute each row's squared centred norm."""
         rows = self.rows
         self.qx = np.zeros(rows.n)
-        tile = int(max(1, min(rows.chunk_rows, max(1024, rows.work_rows))))
+        tile = int(max(1, min(rows.chunk_rows, rows.work_rows)))
         for start, stop, chunk in rows.chunks():
             rows.check_finite(chunk, np.arange(start, stop), self.max_abs)
             for t0 in range(start, stop, tile):
@@ -112,7 +112,7 @@ class Tree:
         rho_lo2 = np.zeros(n)
         rho_hi2 = np.zeros(n)
         q_tops = tree["q"][self.group_offsets[:-1]]
-        tile = int(max(1, min(rows.chunk_rows, max(1024, rows.work_rows))))
+        tile = int(max(1, min(rows.chunk_rows, rows.work_rows)))
         for start, stop, chunk in rows.chunks():
             rows.check_finite(chunk, np.arange(start, stop), self.max_abs)
             for t0 in range(start, stop, tile):
