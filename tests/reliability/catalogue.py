@@ -181,11 +181,6 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
 DEEP = "[" * 200_000 + "]" * 200_000
 
 
-#: the command line's own parse errors (not an integer where one is expected): exit 2, shown by the
-#: command-line library in its usage format rather than as alcore's one ``error:`` line
-USAGE = -2
-
-
 def opt(*args: str, fragment: str, kind: str = "options", code: int = 2) -> Case:
     """A case that is just extra command-line items on a valid new run."""
     return Case(" ".join(args), kind, lambda ctx: ctx.run(*args), fragment, code)
@@ -213,8 +208,17 @@ CASES: list[Case] = [
     opt("--seed", "-1", fragment="--seed must be at least 0"),
     opt("--seed", "4294967296", fragment="--seed must be at most"),
     opt("--seed", "4000001", fragment="--seed must be at most 4000000"),
-    opt("--cycles", "abc", fragment="'--cycles'", code=USAGE),
-    opt("--budget", "1.5", fragment="'--budget'", code=USAGE),
+    opt("--cycles", "abc", fragment="--cycles: 'abc' is not a valid integer"),
+    opt("--budget", "1.5", fragment="--budget: '1.5' is not a valid integer"),
+    opt("--seed", "1e3", fragment="--seed: '1e3' is not a valid integer"),
+    opt("--initial", "", fragment="--initial: '' is not a valid integer"),
+    opt("--no-such-option", fragment="--no-such-option: no such option"),
+    opt("--cycles", fragment="--cycles: needs a value"),
+    Case("unknown command", "options", lambda ctx: ["selekt", "--out", str(ctx.new)], "no such command 'selekt'"),
+    Case("select without --out", "options", lambda ctx: ["select", "--budget", "2"], "--out: missing"),
+    Case("data describe without a dataset", "options", lambda ctx: ["data", "describe"], "DATASET: missing"),
+    Case("select --budget not a number", "options", lambda ctx: ctx.select("--budget", "many"),
+         "--budget: 'many' is not a valid integer"),
     opt("--acq", "nosuch", fragment="unknown acquisition 'nosuch'"),
     opt("--ssl", "nosuch", fragment="unknown ssl 'nosuch'"),
     opt("--model", "nosuch", fragment="unknown model 'nosuch'"),
