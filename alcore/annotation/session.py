@@ -25,7 +25,7 @@ from alcore.annotation.layout import AnnotationDirs, file_name
 from alcore.annotation.records import load_exports, now, pending_ids, refresh_all
 from alcore.config import RunConfig, resolve
 from alcore.cycle import Components, CycleKernel, write_png
-from alcore.plugins import Registry, get_registry, require
+from alcore.plugins import Registry, check_options, get_registry, require
 from alcore.pool import PoolState
 from alcore.progress import Reporter
 from alcore.rundir import RunDir
@@ -143,6 +143,7 @@ def select(
     run = RunDir(out)
     cfg, fresh = open_run(run, settings)
     registry = registry or get_registry()
+    check_options(registry, cfg.option_sets() if fresh else [("acquisition", cfg.acq, cfg.acq_options)])
     try:
         dataset = require(registry, "dataset", cfg.dataset).build(cfg.dataset_options)
         pool, val = list(dataset.pool()), list(dataset.val())

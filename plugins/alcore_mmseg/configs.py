@@ -230,6 +230,17 @@ def require_packages(cfg: dict, path: Path) -> None:
             )
 
 
+def backbone_stages(model: dict) -> int | None:
+    """How many stages a model config's backbone outputs (its ``out_indices``), or None if unsaid."""
+    backbone = model.get("backbone")
+    out = backbone.get("out_indices") if isinstance(backbone, dict) else None
+    if isinstance(out, int):
+        return 1
+    if isinstance(out, (list, tuple)) and out:
+        return len(out)
+    return None
+
+
 def class_count(model: dict) -> int | None:
     """The number of classes a model config is written for: its (last) decode head's.
 

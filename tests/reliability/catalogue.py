@@ -186,6 +186,24 @@ def opt(*args: str, fragment: str, kind: str = "options", code: int = 2) -> Case
     return Case(" ".join(args), kind, lambda ctx: ctx.run(*args), fragment, code)
 
 
+def mmseg(*options: str, fragment: str, env: dict[str, str] | None = None, select: bool = False) -> Case:
+    """A case of the MMSeg model plugin's options, on a new run (or a first ``alcore select``)."""
+    items = [a for o in options for a in ("--model-opt", o)]
+
+    def breaker(ctx: Ctx) -> list[str]:
+        ctx.env.update(env or {})
+        return ctx.select("--model", "mmseg", *items) if select else ctx.run("--model", "mmseg", *items)
+    return Case(("select " if select else "") + "mmseg " + " ".join(options), "options", breaker, fragment)
+
+
+def _weights(ctx: Ctx) -> Path:
+    import torch
+
+    path = ctx.tmp / "unrelated.pth"
+    torch.save({"encoder.layer.weight": torch.zeros(3, 3)}, path)
+    return path
+
+
 def resume_with(*args: str, fragment: str) -> Case:
     return Case("resume " + " ".join(args), "options", lambda ctx: ctx.resume(None, *args), fragment,
                 keep="partial")
@@ -269,6 +287,34 @@ CASES: list[Case] = [
     select_with("--seed", "-1", fragment="--seed must be at least 0"),
     select_with("--acq", "nosuch", fragment="unknown acquisition 'nosuch'"),
     select_with("--initial-labels", "/nonexistent/labels", fragment="/nonexistent/labels"),
+    mmseg("iters=0", fragment="option 'iters': must be at least 1, got 0"),
+    mmseg("iters=-5", fragment="option 'iters': must be at least 1"),
+    mmseg("width=0", fragment="option 'width': must be at least 1, got 0"),
+    mmseg("eval_batch_size=0", fragment="option 'eval_batch_size': must be at least 1"),
+    mmseg("batch_size=1", fragment="option 'batch_size': must be at least 2"),
+    mmseg("epochs=-1", fragment="option 'epochs': must be at least 0"),
+    mmseg("lr=-0.1", fragment="option 'lr': must be at least 0"),
+    mmseg("lr=nan", fragment="option 'lr': must be a finite number"),
+    mmseg("workers=-1", fragment="option 'workers': must be at least 0"),
+    mmseg("mc_samples=0", fragment="option 'mc_samples': must be at least 1"),
+    mmseg("threads=-2", fragment="option 'threads': must be at least 0"),
+    mmseg("embedding_stage=99", fragment="option 'embedding_stage': must be at most"),
+    mmseg("embedding_stage=4", fragment="embedding_stage: 4 is not a stage of this backbone"),
+    mmseg("pretrained=/nonexistent.pth", fragment="option 'pretrained': '/nonexistent.pth' does not exist"),
+    mmseg("pretrained=/tmp", fragment="option 'pretrained': '/tmp' is not a file"),
+    mmseg("pretrained=https://example.com/w.pth", fragment="is not a local file"),
+    Case("mmseg pretrained weights that fit nothing", "options",
+         lambda ctx: ctx.run("--model", "mmseg", "--model-opt", f"pretrained={_weights(ctx)}"),
+         "pretrained: none of the 1 tensors"),
+    mmseg("device=cuda", env={"CUDA_VISIBLE_DEVICES": ""}, fragment="device=cuda but CUDA is not available"),
+    mmseg("device=gpu", fragment="option 'device': 'gpu' is not one of"),
+    mmseg("on_url=maybe", fragment="option 'on_url': must be one of 'error', 'scratch'"),
+    Case("mmseg --model-config missing", "options",
+         lambda ctx: ctx.run("--model", "mmseg", "--model-config", "/nonexistent.py"),
+         "option 'config': '/nonexistent.py' does not exist"),
+    mmseg("config=/nonexistent.py", fragment="--model-opt config names the Python model config"),
+    mmseg("iters=0", select=True, fragment="option 'iters': must be at least 1"),
+    mmseg("device=cuda", select=True, env={"CUDA_VISIBLE_DEVICES": ""}, fragment="CUDA is not available"),
     # ------------------------------------------------------------------ configs
     Case("config missing", "configs", lambda ctx: ["run", "--config", str(ctx.tmp / "no.yaml")], "no.yaml"),
     Case("config syntax error", "configs", _config("cycles: [1,\n"), "is not valid YAML"),
