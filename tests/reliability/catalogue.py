@@ -204,6 +204,36 @@ def _weights(ctx: Ctx) -> Path:
     return path
 
 
+class _RunsCode:
+    """Unpickling this creates the file it names: code stored in a checkpoint running."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+
+    def __reduce__(self) -> tuple:
+        return (open, (self.path, "w"))
+
+
+def _crafted_checkpoint(ctx: Ctx) -> list[str]:
+    """A model config loading, through ``alcore://``, a checkpoint that runs code, from a folder shaped
+    like a run; the code would create ``ctx.new``, so "nothing at --out" means it never ran."""
+    import torch
+
+    from alcore_mmseg.configs import default_model
+
+    fake_run = ctx.tmp / "fake-run"
+    (fake_run / "cycles" / "001").mkdir(parents=True)
+    (fake_run / "config.yaml").write_text("")
+    ckpt = fake_run / "cycles" / "001" / "checkpoint.pth"
+    torch.save({"state_dict": {"conv1.weight": torch.zeros(1)}, "meta": _RunsCode(ctx.new)}, ckpt)
+    model = default_model(3, 255, 8)
+    model["backbone"]["init_cfg"] = dict(type="Pretrained", checkpoint=f"alcore://{ckpt}")
+    config = ctx.tmp / "model.py"
+    config.write_text(f"model = {model!r}\n")
+    return ctx.run("--model", "mmseg", "--model-config", str(config), "--model-opt", "iters=1",
+                   out=ctx.tmp / "run")
+
+
 def resume_with(*args: str, fragment: str) -> Case:
     return Case("resume " + " ".join(args), "options", lambda ctx: ctx.resume(None, *args), fragment,
                 keep="partial")
@@ -347,6 +377,8 @@ CASES: list[Case] = [
          lambda ctx: _then(lambda: (ctx.partial / "config.yaml").write_text(
              (ctx.partial / "config.yaml").read_text().replace("model_options: {}", "model_options: {config: evil.py}")),
              ctx.resume()), "names the Python model config 'evil.py'", keep="partial"),
+    Case("model config loads a crafted checkpoint from a run-shaped folder", "configs", _crafted_checkpoint,
+         "fake-run/cycles/001/checkpoint.pth' holds more than weights and nothing proves alcore wrote it"),
     Case("config unknown acq", "configs", _config("acq: nosuch\n"), "unknown acquisition 'nosuch'"),
     Case("config unknown option", "configs",
          lambda ctx: ["run", "--config", str(ctx.yaml(f"dataset: folder\ndataset_options: {{root: {ctx.data}, x: 1}}\n"
