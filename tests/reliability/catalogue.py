@@ -234,6 +234,63 @@ def _crafted_checkpoint(ctx: Ctx) -> list[str]:
                    out=ctx.tmp / "run")
 
 
+def _import(fmt: str, name: str, make: Callable[[Path], object], **env: str) -> Callable[[Ctx], list[str]]:
+    """Import ``name`` (made by ``make`` in the case's folder) into the finished run."""
+    def breaker(ctx: Ctx) -> list[str]:
+        ctx.env.update(env)
+        path = ctx.tmp / name
+        make(path)
+        return ["import", str(ctx.done), str(path), "--format", fmt]
+    return breaker
+
+
+def _zip(members: dict[str, bytes]) -> Callable[[Path], None]:
+    import zipfile
+
+    def make(path: Path) -> None:
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in members.items():
+                zf.writestr(name, data)
+    return make
+
+
+def _mask() -> bytes:
+    ok, buf = cv2.imencode(".png", np.zeros((16, 32, 3), np.uint8))
+    return buf.tobytes()
+
+
+def _labelmap_of(size: int) -> bytes:
+    """A label map of about ``size`` bytes with distinct lines (so it does not compress like a bomb)."""
+    lines, n = [], 0
+    while sum(len(x) for x in lines) < size:
+        lines.append(f"label{n}:{n % 256},{n // 256 % 256},{n // 65536 % 256}::\n")
+        n += 1
+    return "".join(lines).encode()
+
+
+def _labelmap_folder(path: Path) -> None:
+    (path / "SegmentationClass").mkdir(parents=True)
+    (path / "SegmentationClass" / "g0-0.png").write_bytes(_mask())
+    (path / "labelmap.txt").write_bytes(_labelmap_of(2 << 20))
+
+
+def _json(value: object) -> Callable[[Path], None]:
+    return lambda path: path.write_text(value if isinstance(value, str) else json.dumps(value))
+
+
+def _task(**fields: object) -> list[dict]:
+    return [{"id": 7, "data": {"alcore_id": "g0-0"}, **fields}]
+
+
+def _annotation(**fields: object) -> list[dict]:
+    return _task(annotations=[{"id": 3, **fields}])
+
+
+def import_case(name: str, fmt: str, file: str, make: Callable[[Path], object], fragment: str,
+                **env: str) -> Case:
+    return Case(name, "annotation", _import(fmt, file, make, **env), fragment, keep="done")
+
+
 def resume_with(*args: str, fragment: str) -> Case:
     return Case("resume " + " ".join(args), "options", lambda ctx: ctx.resume(None, *args), fragment,
                 keep="partial")
@@ -519,6 +576,40 @@ CASES: list[Case] = [
          lambda ctx: _then(lambda: (ctx.tmp / "fake.zip").write_bytes(b"PK nothing"),
                            ["import", str(ctx.done), str(ctx.tmp / "fake.zip"), "--format", "cvat"]), "fake.zip",
          keep="done"),
+    import_case("cvat member over the size limit", "cvat", "big.zip",
+                _zip({"SegmentationClass/g0-0.png": b"\0" * 200_000}),
+                "member SegmentationClass/g0-0.png inflates to 200000 bytes", ALCORE_MAX_MEMBER_MB="0.1"),
+    import_case("cvat zip bomb member", "cvat", "bomb.zip",
+                _zip({"SegmentationClass/g0-0.png": _mask(), "labelmap.txt": b"\0" * (8 << 20)}),
+                "member labelmap.txt inflates 1"),
+    import_case("cvat labelmap.txt over the text limit", "cvat", "labels.zip",
+                _zip({"SegmentationClass/g0-0.png": _mask(), "labelmap.txt": _labelmap_of(2 << 20)}),
+                "labels.zip:labelmap.txt inflates to"),
+    import_case("cvat folder labelmap.txt over the text limit", "cvat", "cvat-folder", _labelmap_folder,
+                "cvat-folder:labelmap.txt is"),
+    import_case("cvat mask claiming 13000x13000", "cvat", "huge.zip",
+                _zip({"SegmentationClass/g0-0.png": png_claiming(13000, 13000)}),
+                "huge.zip:SegmentationClass/g0-0.png claims 13000x13000"),
+    import_case("cvat labelmap.txt not UTF-8", "cvat", "latin.zip",
+                _zip({"SegmentationClass/g0-0.png": _mask(), "labelmap.txt": b"caf\xe9:1,2,3::\n"}),
+                "latin.zip:labelmap.txt is not UTF-8"),
+    import_case("labelstudio nested 200000 deep", "labelstudio", "deep.json", _json(DEEP), "nested too deeply"),
+    import_case("labelstudio over the JSON limit", "labelstudio", "big.json",
+                _json(_task(annotations=[], padding="x" * 200_000)), "big.json is", ALCORE_MAX_JSON_MB="0.1"),
+    import_case("labelstudio annotations a string", "labelstudio", "a.json", _json(_task(annotations="done")),
+                "a.json#task 7: 'annotations' must be a list of objects, got a string"),
+    import_case("labelstudio annotations integers", "labelstudio", "b.json", _json(_task(annotations=[1, 2])),
+                "b.json#task 7: 'annotations' must be a list of objects, got a list holding int"),
+    import_case("labelstudio result a string", "labelstudio", "c.json", _json(_annotation(result="brush")),
+                "c.json#task 7 annotation 3: 'result' must be a list of objects, got a string"),
+    import_case("labelstudio result integers", "labelstudio", "d.json", _json(_annotation(result=[4, 5])),
+                "d.json#task 7 annotation 3: 'result' must be a list of objects"),
+    import_case("labelstudio data a string", "labelstudio", "e.json",
+                _json([{"id": 7, "data": "g0-0", "annotations": [{"was_cancelled": True}]}]),
+                "e.json#task 7: 'data' must be an object"),
+    import_case("labelstudio value a string", "labelstudio", "f.json",
+                _json(_annotation(result=[{"type": "brushlabels", "value": "rle"}])),
+                "f.json#task 7: a brush result's 'value' must be an object"),
     # ------------------------------------------------------------------ disk and permissions
     Case("disk full at the first write", "disk",
          lambda ctx: _then(lambda: ctx.env.update(ALCORE_FAULT_FULL="1"), ctx.run()), "no space left", code=3,
