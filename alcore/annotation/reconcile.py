@@ -195,8 +195,8 @@ def check_exports(state: PoolState, records: Sequence[ExportRecord], picks: dict
                 raise StateError(f"{manifest} says '{sid}' was imported but {state_path(run_root)} "
                                  "does not hold that label", hint="restore state.json from a backup")
     for label in state.labeled:
-        if not label.source.startswith("import:") or label.id in where:
-            continue
+        if not label.source.startswith("import:") or label.strategy == "given" or label.id in where:
+            continue  # the dataset's labels, and labels given with --initial-labels, had no export
         record = _asked(records, label.id, label.cycle - 1)
         if record is None:
             raise StateError(f"{state_path(run_root)} holds the imported label '{label.id}' but no "

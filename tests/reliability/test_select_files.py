@@ -149,3 +149,17 @@ def test_an_import_stopped_before_its_record_is_recorded_from_the_state(producti
     assert outcome(run) == expected
     imports = json.loads((run / "exports/001/manifest.json").read_text())["imports"]
     assert len(imports) == 1 and len(imports[0]["ids"]) == 2
+
+
+@pytest.mark.slow
+def test_labels_given_with_initial_labels_need_no_export(tmp_path):
+    world = World(tmp_path, labeled=False)
+    given = tmp_path / "given"
+    given.mkdir()
+    cv2.imwrite(str(given / "g0-1.png"), np.ones((16, 32), np.uint8))
+    run = tmp_path / "run"
+    proc = world.fork(*world.select_args(run, True), "--initial-labels", str(given))
+    assert proc.returncode == 0, proc.stderr
+    proc = world.fork(*world.select_args(run, False))
+    assert proc.returncode == 0, proc.stderr
+    assert "notice" not in proc.stderr and batches(run) == 2
