@@ -11,14 +11,26 @@ from __future__ import annotations
 
 import json
 import shutil
-import struct
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from tests.reliability.hostile import (
+    corrupt_pixels,
+    crafted_checkpoint,
+    json_file,
+    labelmap_folder,
+    labelmap_of,
+    ls_annotation,
+    ls_task,
+    mask_png,
+    png_claiming,
+    unrelated_weights,
+    zip_of,
+)
 
 
 @dataclass
@@ -67,22 +79,6 @@ class Case:
 def write_png(path: Path, array: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(path), np.asarray(array, dtype=np.uint8))
-
-
-def png_claiming(width: int, height: int, idat: bytes = b"") -> bytes:
-    """A PNG whose header claims ``width`` x ``height`` grey pixels, with ``idat`` as pixel data."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    head = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
-
-
-def corrupt_pixels(path: Path) -> None:
-    """Keep the header and checksums valid, but make the compressed pixel data garbage."""
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    h, w = image.shape[:2]
-    path.write_bytes(png_claiming(w, h, zlib.compress(b"\x07" * 5)[:-4] + b"\x00\x01\x02\x03"))
 
 
 def truncate(path: Path, keep: float = 0.5) -> None:
@@ -196,44 +192,6 @@ def mmseg(*options: str, fragment: str, env: dict[str, str] | None = None, selec
     return Case(("select " if select else "") + "mmseg " + " ".join(options), "options", breaker, fragment)
 
 
-def _weights(ctx: Ctx) -> Path:
-    import torch
-
-    path = ctx.tmp / "unrelated.pth"
-    torch.save({"encoder.layer.weight": torch.zeros(3, 3)}, path)
-    return path
-
-
-class _RunsCode:
-    """Unpickling this creates the file it names: code stored in a checkpoint running."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = str(path)
-
-    def __reduce__(self) -> tuple:
-        return (open, (self.path, "w"))
-
-
-def _crafted_checkpoint(ctx: Ctx) -> list[str]:
-    """A model config loading, through ``alcore://``, a checkpoint that runs code, from a folder shaped
-    like a run; the code would create ``ctx.new``, so "nothing at --out" means it never ran."""
-    import torch
-
-    from alcore_mmseg.configs import default_model
-
-    fake_run = ctx.tmp / "fake-run"
-    (fake_run / "cycles" / "001").mkdir(parents=True)
-    (fake_run / "config.yaml").write_text("")
-    ckpt = fake_run / "cycles" / "001" / "checkpoint.pth"
-    torch.save({"state_dict": {"conv1.weight": torch.zeros(1)}, "meta": _RunsCode(ctx.new)}, ckpt)
-    model = default_model(3, 255, 8)
-    model["backbone"]["init_cfg"] = dict(type="Pretrained", checkpoint=f"alcore://{ckpt}")
-    config = ctx.tmp / "model.py"
-    config.write_text(f"model = {model!r}\n")
-    return ctx.run("--model", "mmseg", "--model-config", str(config), "--model-opt", "iters=1",
-                   out=ctx.tmp / "run")
-
-
 def _import(fmt: str, name: str, make: Callable[[Path], object], **env: str) -> Callable[[Ctx], list[str]]:
     """Import ``name`` (made by ``make`` in the case's folder) into the finished run."""
     def breaker(ctx: Ctx) -> list[str]:
@@ -242,48 +200,6 @@ def _import(fmt: str, name: str, make: Callable[[Path], object], **env: str) -> 
         make(path)
         return ["import", str(ctx.done), str(path), "--format", fmt]
     return breaker
-
-
-def _zip(members: dict[str, bytes]) -> Callable[[Path], None]:
-    import zipfile
-
-    def make(path: Path) -> None:
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name, data in members.items():
-                zf.writestr(name, data)
-    return make
-
-
-def _mask() -> bytes:
-    ok, buf = cv2.imencode(".png", np.zeros((16, 32, 3), np.uint8))
-    return buf.tobytes()
-
-
-def _labelmap_of(size: int) -> bytes:
-    """A label map of about ``size`` bytes with distinct lines (so it does not compress like a bomb)."""
-    lines, n = [], 0
-    while sum(len(x) for x in lines) < size:
-        lines.append(f"label{n}:{n % 256},{n // 256 % 256},{n // 65536 % 256}::\n")
-        n += 1
-    return "".join(lines).encode()
-
-
-def _labelmap_folder(path: Path) -> None:
-    (path / "SegmentationClass").mkdir(parents=True)
-    (path / "SegmentationClass" / "g0-0.png").write_bytes(_mask())
-    (path / "labelmap.txt").write_bytes(_labelmap_of(2 << 20))
-
-
-def _json(value: object) -> Callable[[Path], None]:
-    return lambda path: path.write_text(value if isinstance(value, str) else json.dumps(value))
-
-
-def _task(**fields: object) -> list[dict]:
-    return [{"id": 7, "data": {"alcore_id": "g0-0"}, **fields}]
-
-
-def _annotation(**fields: object) -> list[dict]:
-    return _task(annotations=[{"id": 3, **fields}])
 
 
 def import_case(name: str, fmt: str, file: str, make: Callable[[Path], object], fragment: str,
@@ -391,7 +307,7 @@ CASES: list[Case] = [
     mmseg("pretrained=/tmp", fragment="option 'pretrained': '/tmp' is not a file"),
     mmseg("pretrained=https://example.com/w.pth", fragment="is not a local file"),
     Case("mmseg pretrained weights that fit nothing", "options",
-         lambda ctx: ctx.run("--model", "mmseg", "--model-opt", f"pretrained={_weights(ctx)}"),
+         lambda ctx: ctx.run("--model", "mmseg", "--model-opt", f"pretrained={unrelated_weights(ctx)}"),
          "pretrained: none of the 1 tensors"),
     mmseg("device=cuda", env={"CUDA_VISIBLE_DEVICES": ""}, fragment="device=cuda but CUDA is not available"),
     mmseg("device=gpu", fragment="option 'device': 'gpu' is not one of"),
@@ -434,7 +350,7 @@ CASES: list[Case] = [
          lambda ctx: _then(lambda: (ctx.partial / "config.yaml").write_text(
              (ctx.partial / "config.yaml").read_text().replace("model_options: {}", "model_options: {config: evil.py}")),
              ctx.resume()), "names the Python model config 'evil.py'", keep="partial"),
-    Case("model config loads a crafted checkpoint from a run-shaped folder", "configs", _crafted_checkpoint,
+    Case("model config loads a crafted checkpoint from a run-shaped folder", "configs", crafted_checkpoint,
          "fake-run/cycles/001/checkpoint.pth' holds more than weights and nothing proves alcore wrote it"),
     Case("config unknown acq", "configs", _config("acq: nosuch\n"), "unknown acquisition 'nosuch'"),
     Case("config unknown option", "configs",
@@ -577,38 +493,38 @@ CASES: list[Case] = [
                            ["import", str(ctx.done), str(ctx.tmp / "fake.zip"), "--format", "cvat"]), "fake.zip",
          keep="done"),
     import_case("cvat member over the size limit", "cvat", "big.zip",
-                _zip({"SegmentationClass/g0-0.png": b"\0" * 200_000}),
+                zip_of({"SegmentationClass/g0-0.png": b"\0" * 200_000}),
                 "member SegmentationClass/g0-0.png inflates to 200000 bytes", ALCORE_MAX_MEMBER_MB="0.1"),
     import_case("cvat zip bomb member", "cvat", "bomb.zip",
-                _zip({"SegmentationClass/g0-0.png": _mask(), "labelmap.txt": b"\0" * (8 << 20)}),
+                zip_of({"SegmentationClass/g0-0.png": mask_png(), "labelmap.txt": b"\0" * (8 << 20)}),
                 "member labelmap.txt inflates 1"),
     import_case("cvat labelmap.txt over the text limit", "cvat", "labels.zip",
-                _zip({"SegmentationClass/g0-0.png": _mask(), "labelmap.txt": _labelmap_of(2 << 20)}),
+                zip_of({"SegmentationClass/g0-0.png": mask_png(), "labelmap.txt": labelmap_of(2 << 20)}),
                 "labels.zip:labelmap.txt inflates to"),
-    import_case("cvat folder labelmap.txt over the text limit", "cvat", "cvat-folder", _labelmap_folder,
+    import_case("cvat folder labelmap.txt over the text limit", "cvat", "cvat-folder", labelmap_folder,
                 "cvat-folder:labelmap.txt is"),
     import_case("cvat mask claiming 13000x13000", "cvat", "huge.zip",
-                _zip({"SegmentationClass/g0-0.png": png_claiming(13000, 13000)}),
+                zip_of({"SegmentationClass/g0-0.png": png_claiming(13000, 13000)}),
                 "huge.zip:SegmentationClass/g0-0.png claims 13000x13000"),
     import_case("cvat labelmap.txt not UTF-8", "cvat", "latin.zip",
-                _zip({"SegmentationClass/g0-0.png": _mask(), "labelmap.txt": b"caf\xe9:1,2,3::\n"}),
+                zip_of({"SegmentationClass/g0-0.png": mask_png(), "labelmap.txt": b"caf\xe9:1,2,3::\n"}),
                 "latin.zip:labelmap.txt is not UTF-8"),
-    import_case("labelstudio nested 200000 deep", "labelstudio", "deep.json", _json(DEEP), "nested too deeply"),
+    import_case("labelstudio nested 200000 deep", "labelstudio", "deep.json", json_file(DEEP), "nested too deeply"),
     import_case("labelstudio over the JSON limit", "labelstudio", "big.json",
-                _json(_task(annotations=[], padding="x" * 200_000)), "big.json is", ALCORE_MAX_JSON_MB="0.1"),
-    import_case("labelstudio annotations a string", "labelstudio", "a.json", _json(_task(annotations="done")),
+                json_file(ls_task(annotations=[], padding="x" * 200_000)), "big.json is", ALCORE_MAX_JSON_MB="0.1"),
+    import_case("labelstudio annotations a string", "labelstudio", "a.json", json_file(ls_task(annotations="done")),
                 "a.json#task 7: 'annotations' must be a list of objects, got a string"),
-    import_case("labelstudio annotations integers", "labelstudio", "b.json", _json(_task(annotations=[1, 2])),
+    import_case("labelstudio annotations integers", "labelstudio", "b.json", json_file(ls_task(annotations=[1, 2])),
                 "b.json#task 7: 'annotations' must be a list of objects, got a list holding int"),
-    import_case("labelstudio result a string", "labelstudio", "c.json", _json(_annotation(result="brush")),
+    import_case("labelstudio result a string", "labelstudio", "c.json", json_file(ls_annotation(result="brush")),
                 "c.json#task 7 annotation 3: 'result' must be a list of objects, got a string"),
-    import_case("labelstudio result integers", "labelstudio", "d.json", _json(_annotation(result=[4, 5])),
+    import_case("labelstudio result integers", "labelstudio", "d.json", json_file(ls_annotation(result=[4, 5])),
                 "d.json#task 7 annotation 3: 'result' must be a list of objects"),
     import_case("labelstudio data a string", "labelstudio", "e.json",
-                _json([{"id": 7, "data": "g0-0", "annotations": [{"was_cancelled": True}]}]),
+                json_file([{"id": 7, "data": "g0-0", "annotations": [{"was_cancelled": True}]}]),
                 "e.json#task 7: 'data' must be an object"),
     import_case("labelstudio value a string", "labelstudio", "f.json",
-                _json(_annotation(result=[{"type": "brushlabels", "value": "rle"}])),
+                json_file(ls_annotation(result=[{"type": "brushlabels", "value": "rle"}])),
                 "f.json#task 7: a brush result's 'value' must be an object"),
     # ------------------------------------------------------------------ disk and permissions
     Case("disk full at the first write", "disk",
