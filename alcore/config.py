@@ -54,6 +54,11 @@ class RunConfig:
             raise ConfigError(f"'pool_file' must be a path string, got {self.pool_file!r}")
         return self
 
+    def option_sets(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """Each plugin kind and name this config uses, with the options it gives that plugin."""
+        return [("acquisition", self.acq, self.acq_options), ("ssl", self.ssl, self.ssl_options),
+                ("dataset", self.dataset, self.dataset_options), ("model", self.model, self.model_options)]
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

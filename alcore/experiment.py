@@ -9,7 +9,7 @@ from alcore import distributed as dist
 from alcore.config import RunConfig
 from alcore.cycle import Components
 from alcore.loop import run_cycles
-from alcore.plugins import Registry, get_registry, require
+from alcore.plugins import Registry, check_options, get_registry, require
 from alcore.progress import Reporter
 from alcore.rundir import RunDir
 from alcore.sdk.atomic import write_json
@@ -23,6 +23,7 @@ def default_out(cfg: RunConfig) -> Path:
 
 def build_components(cfg: RunConfig, registry: Registry, reporter: Reporter) -> Components:
     """Resolve every name in ``cfg`` to a plugin and build it (names are checked before any work)."""
+    check_options(registry, cfg.option_sets())
     regs = {
         "dataset": require(registry, "dataset", cfg.dataset),
         "model": require(registry, "model", cfg.model),

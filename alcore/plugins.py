@@ -251,6 +251,13 @@ def get_registry() -> Registry:
     return _REGISTRY
 
 
+def check_options(registry: Registry, named: Iterable[tuple[str, str, Mapping[str, Any] | None]]) -> None:
+    """Resolve each ``(kind, name, options)`` and check its options, before anything is built or written."""
+    for kind, name, options in named:
+        reg = require(registry, kind, name)
+        coerce_options(reg.params, options or {}, f"{kind} '{name}'")
+
+
 def require(registry: Registry, kind: str, name: str) -> Registration:
     """Like :meth:`Registry.get`, but first surfaces a failed plugin that may have meant to provide it."""
     try:

@@ -8,9 +8,17 @@ import os
 # each keeps two cores from being oversubscribed (and results independent of the thread count).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import atexit
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+if "ALCORE_KEY_FILE" not in os.environ:  # the key proving which checkpoints alcore wrote: the tests' own
+    _KEYS = tempfile.mkdtemp(prefix="alcore-key-")
+    atexit.register(shutil.rmtree, _KEYS, True)
+    os.environ["ALCORE_KEY_FILE"] = str(Path(_KEYS) / "checkpoint.key")
 
 import cv2
 import numpy as np

@@ -25,12 +25,12 @@ import io
 import json
 import shutil
 import zipfile
-from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 from PIL import Image
 
+from alcore.annotation.archive import Export
 from alcore.annotation.batch import Batch, Incoming
 from alcore.annotation.masks import Colour, classes_to_colours, colours_to_classes, read_colour_mask
 from alcore.sdk.dataset import DatasetInfo
@@ -115,17 +115,6 @@ def export(batch: Batch, info: DatasetInfo, to: Path, options: dict[str, str]) -
             zf.write(to / OBJECTS / f"{item.name}.png", f"{OBJECTS}/{item.name}.png")
 
 
-def _entries(path: Path) -> tuple[list[str], Callable[[str], bytes]]:
-    """Relative POSIX paths of the files of a folder or zip, and a reader of their bytes."""
-    if path.is_dir():
-        names = [p.relative_to(path).as_posix() for p in sorted(path.rglob("*")) if p.is_file()]
-        return names, lambda n: (path / n).read_bytes()
-    if zipfile.is_zipfile(path):
-        zf = zipfile.ZipFile(path)
-        return [n for n in zf.namelist() if not n.endswith("/")], zf.read
-    raise DataError(f"{path} is neither a folder nor a zip archive of a CVAT export")
-
-
 def parse_labelmap(text: str, where: str) -> dict[str, Colour]:
     """``name -> colour`` from a CVAT/VOC ``labelmap.txt``."""
     out: dict[str, Colour] = {}
@@ -180,22 +169,25 @@ def read(path: Path, info: DatasetInfo) -> list[Incoming]:
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path} does not exist")
-    names, load = _entries(path)
-    masks = [n for n in names if MASKS in PurePosixPath(n).parts[:-1] and n.lower().endswith(".png")]
-    if not masks:
-        raise DataError(f"{path}: no {MASKS}/*.png masks; expected a CVAT 'Segmentation mask 1.1' export")
-    first = PurePosixPath(masks[0]).parts
-    root = PurePosixPath(*first[: first.index(MASKS)])
-    lm_name = (root / "labelmap.txt").as_posix()
-    lm_name = lm_name[2:] if lm_name.startswith("./") else lm_name
-    labelmap = (
-        parse_labelmap(load(lm_name).decode("utf-8"), f"{path}:{lm_name}") if lm_name in names else None
-    )
-    table, spare = colour_table(labelmap, info, f"{path}:{lm_name}")
-    out = []
-    for member in masks:
-        where = f"{path}:{member}"
-        rgb = read_colour_mask(io.BytesIO(load(member)), where)
-        check_spare(rgb, spare, info, where)
-        out.append(Incoming(PurePosixPath(member).stem, colours_to_classes(rgb, table, where), where))
-    return out
+    export = Export(path, "a CVAT export")
+    try:
+        masks = [n for n in export.names
+                 if MASKS in PurePosixPath(n).parts[:-1] and n.lower().endswith(".png")]
+        if not masks:
+            raise DataError(f"{path}: no {MASKS}/*.png masks; expected a CVAT 'Segmentation mask 1.1' export")
+        first = PurePosixPath(masks[0]).parts
+        root = PurePosixPath(*first[: first.index(MASKS)])
+        lm_name = (root / "labelmap.txt").as_posix()
+        lm_name = lm_name[2:] if lm_name.startswith("./") else lm_name
+        where_lm = export.where(lm_name)
+        labelmap = parse_labelmap(export.text(lm_name), where_lm) if lm_name in export.names else None
+        table, spare = colour_table(labelmap, info, where_lm)
+        out = []
+        for member in masks:
+            where = export.where(member)
+            rgb = read_colour_mask(io.BytesIO(export.read(member)), where)
+            check_spare(rgb, spare, info, where)
+            out.append(Incoming(PurePosixPath(member).stem, colours_to_classes(rgb, table, where), where))
+        return out
+    finally:
+        export.close()

@@ -18,6 +18,7 @@ import numpy as np
 
 from alcore.annotation import rle
 from alcore.annotation.batch import Incoming
+from alcore.sdk.atomic import max_json_bytes
 from alcore.sdk.dataset import DatasetInfo
 from alcore.sdk.errors import DataError
 
@@ -33,7 +34,8 @@ def sniff(path: Path) -> str | None:
         with zipfile.ZipFile(path) as zf:
             names = [n.rsplit("/", 1)[-1] for n in zf.namelist() if not n.endswith("/")]
     else:
-        head = path.read_bytes()[:512]
+        with open(path, "rb") as fh:
+            head = fh.read(512)
         if head.startswith(b"\x89PNG"):
             return "BRUSH_TO_PNG (a PNG mask)"
         if head.startswith(b"\x93NUMPY"):
@@ -68,8 +70,15 @@ def load_tasks(path: Path) -> list[dict]:
     kind = sniff(path)
     if kind is not None:
         raise DataError(f"{path}: this looks like Label Studio's {kind} export; {CHOOSE}")
+    size = path.stat().st_size
+    if size > max_json_bytes():
+        raise DataError(f"{path} is {size} bytes, over the {max_json_bytes()}-byte limit for a JSON "
+                        "export (ALCORE_MAX_JSON_MB)")
     try:
-        tasks = json.loads(path.read_text())
+        with open(path, encoding="utf-8") as fh:
+            tasks = json.load(fh)
+    except RecursionError:
+        raise DataError(f"{path}: JSON nested too deeply to be a Label Studio export") from None
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: not a readable Label Studio JSON export ({exc})") from None
     if isinstance(tasks, dict) and {"images", "annotations", "categories"} <= set(tasks):
@@ -102,9 +111,30 @@ def from_min(row: dict) -> dict:
     return {"id": row.get("id"), "data": data, "annotations": [annotation] if results else []}
 
 
+def _kind(value: object) -> str:
+    """How an error describes a JSON value of the wrong shape."""
+    if isinstance(value, list):
+        inner = {type(v).__name__ for v in value if not isinstance(v, dict)}
+        return f"a list holding {', '.join(sorted(inner))}" if inner else "a list"
+    return {str: "a string", bool: "a boolean", int: "a number", float: "a number",
+            dict: "an object"}.get(type(value), type(value).__name__)
+
+
+def objects(task: dict, key: str, where: str) -> list[dict]:
+    """``task[key]`` as a list of JSON objects ([] when absent); any other shape is an error."""
+    value = task.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise DataError(f"{where}: '{key}' must be a list of objects, got {_kind(value)}")
+    return value
+
+
 def task_key(task: dict, where: str) -> str:
     """The sample a task stands for: ``data.alcore_id``, else the stem of its image URL."""
     data = task.get("data") or {}
+    if not isinstance(data, dict):
+        raise DataError(f"{where}: 'data' must be an object, got {_kind(data)}")
     if data.get("alcore_id"):
         return str(data["alcore_id"])
     url = str(data.get("image") or "")
@@ -124,9 +154,13 @@ def classmap(results: list[dict], info: DatasetInfo, where: str) -> np.ndarray |
                 raise DataError(f"{where}: result type '{r.get('type')}' is not supported; use BrushLabels")
             continue
         value = r.get("value", r)
+        if not isinstance(value, dict):
+            raise DataError(f"{where}: a brush result's 'value' must be an object, got {_kind(value)}")
         if value.get("format", "rle") != "rle" or "rle" not in value:
             raise DataError(f"{where}: brush result without RLE data")
         names = value.get("brushlabels") or []
+        if not isinstance(names, list):
+            raise DataError(f"{where}: 'brushlabels' must be a list of class names, got {_kind(names)}")
         if len(names) != 1 or names[0] not in info.classes:
             raise DataError(
                 f"{where}: brush label {names} is not a class of this dataset "
@@ -168,14 +202,14 @@ def read(path: Path, info: DatasetInfo) -> list[Incoming]:
     out = []
     for n, task in enumerate(load_tasks(path)):
         where = f"{path}#task {task.get('id', n)}"
-        annotations = [a for a in task.get("annotations") or [] if isinstance(a, dict)]
+        annotations = objects(task, "annotations", where)
         done = [a for a in annotations if not a.get("was_cancelled")]
         if not done:
             if annotations:
                 out.append(Incoming(task_key(task, where), None, where))
             continue
         taken, note = choose(done, where)
-        label = classmap(taken.get("result") or [], info, where)
+        label = classmap(objects(taken, "result", f"{where} annotation {taken.get('id', '?')}"), info, where)
         if label is not None:
             out.append(Incoming(task_key(task, where), label, where, note))
     return out

@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from alcore.sdk.errors import DataError
+from alcore.sdk.limits import check_pixels
 
 Colour = tuple[int, int, int]
 
@@ -38,7 +39,10 @@ def read_colour_mask(source: Path | BinaryIO, where: str) -> np.ndarray:
     """An annotation tool's colour mask as HxWx3 RGB (palette and grey masks are expanded)."""
     try:
         with Image.open(source) as im:
+            check_pixels(*im.size, where, "mask", min_side=1)  # from the header, before decoding
             return np.asarray(im.convert("RGB"))
+    except Image.DecompressionBombError:
+        raise DataError(f"mask {where} is a decompression bomb (over Pillow's pixel limit)") from None
     except (OSError, UnidentifiedImageError, ValueError) as exc:
         raise DataError(f"unreadable mask {where}: {exc}") from None
 

@@ -22,16 +22,18 @@ from alcore.annotation.batch import Batch, BatchItem
 from alcore.annotation.exports import latest_batch
 from alcore.annotation.importer import commit, given_labels
 from alcore.annotation.layout import AnnotationDirs, file_name
+from alcore.annotation.reconcile import reconcile
 from alcore.annotation.records import load_exports, now, pending_ids, refresh_all
 from alcore.config import RunConfig, resolve
 from alcore.cycle import Components, CycleKernel, write_png
-from alcore.plugins import Registry, get_registry, require
+from alcore.plugins import Registry, check_options, get_registry, require
 from alcore.pool import PoolState
 from alcore.progress import Reporter
 from alcore.rundir import RunDir
+from alcore.runfiles import notices
 from alcore.sdk.atomic import read_json, write_json
 from alcore.sdk.dataset import Sample
-from alcore.sdk.errors import ConfigError, StateError
+from alcore.sdk.errors import ConfigError, CorruptFileError, StateError
 from alcore.selection import Selection
 
 #: settings fixed when a production run is created; later cycles may change only the others
@@ -42,6 +44,9 @@ PER_CYCLE = ("acq", "acq_options", "budget")
 def open_run(run: RunDir, settings: dict[str, Any]) -> tuple[RunConfig, bool]:
     """The run's config (created from ``settings`` when new) with this cycle's overrides applied."""
     if not run.is_run():
+        if not run.config.is_file() and (run.state.is_file() or run.cycles.is_dir()):
+            raise StateError(f"{run.config} is missing, but {run.root} holds a production run's files",
+                             hint="config.yaml records how the run was made; restore it from a backup")
         run.check_new()
         config = settings.get("config")
         return resolve(config, {k: v for k, v in settings.items() if k != "config"}), True
@@ -55,6 +60,20 @@ def open_run(run: RunDir, settings: dict[str, Any]) -> tuple[RunConfig, bool]:
         if value:
             setattr(cfg, key, {**cfg.acq_options, **value} if key == "acq_options" else value)
     return cfg.validate(), False
+
+
+def check_settings(run: RunDir, cfg: RunConfig, registry: Registry, fresh: bool) -> None:
+    """Every plugin and option of the run checked before any work; a fixed one failing names config.yaml."""
+    sets = cfg.option_sets()
+    if fresh:
+        check_options(registry, sets)
+        return
+    check_options(registry, [s for s in sets if s[0] == "acquisition"])  # may change per cycle
+    try:
+        check_options(registry, [s for s in sets if s[0] != "acquisition"])
+    except ConfigError as exc:
+        raise StateError(f"{run.config}: {exc}", hint="config.yaml records how the run was made; "
+                         "restore it from a backup") from None
 
 
 def init_state(pool: Sequence[Sample]) -> PoolState:
@@ -84,7 +103,11 @@ def with_labels(pool: Sequence[Sample], state: PoolState, dirs: AnnotationDirs) 
 def start_cycle(run: RunDir, cycle: int, plan: dict) -> None:
     """Begin (or resume) a cycle; leftovers of an interrupted attempt with another plan are dropped."""
     path = run.cycle(cycle) / "plan.json"
-    if path.is_file() and read_json(path) != plan:
+    try:
+        stale = path.is_file() and read_json(path) != plan
+    except CorruptFileError:
+        stale = True  # an unfinished cycle's plan: its leftovers are redone
+    if stale:
         shutil.rmtree(run.cycle(cycle))
     write_json(path, plan)
 
@@ -143,6 +166,7 @@ def select(
     run = RunDir(out)
     cfg, fresh = open_run(run, settings)
     registry = registry or get_registry()
+    check_settings(run, cfg, registry, fresh)
     try:
         dataset = require(registry, "dataset", cfg.dataset).build(cfg.dataset_options)
         pool, val = list(dataset.pool()), list(dataset.val())
@@ -152,10 +176,11 @@ def select(
             run.create(cfg)
             run.write_dataset_info(dataset.info)
             state.save(run.state)
-        else:
+        dirs = AnnotationDirs(run)
+        if not fresh:
             state = PoolState.load(run.state)
             state.check_pool(pool, run.state)
-        dirs = AnnotationDirs(run)
+            reconcile(dirs, state, pool, notices(reporter))  # before anything is written
         last = latest_batch(dirs)
         cycle = 0 if last is None else last + 1
         if given:

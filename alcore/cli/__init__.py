@@ -22,9 +22,11 @@ from alcore.cli import (
     serve_cmd,
     status_cmd,
 )
+from alcore.cli.usage import OneLineGroup
 
 app = typer.Typer(
     name="alcore",
+    cls=OneLineGroup,
     help="Active learning for semantic segmentation on MMSegmentation.",
     no_args_is_help=True,
     add_completion=False,

@@ -70,7 +70,7 @@ def run(
             "dataset_options": parse_kv(dataset_opt, "--dataset-opt"),
             "model_options": model_options,
         })
-        check_code_consent(cfg.model_options, model_config, str(config))
+        check_code_consent(cfg.model_options, model_config, str(config) if config else "--model-opt config")
         experiment = Experiment(cfg, out, reporter=reporter)
     results = experiment.run()
     if is_main():

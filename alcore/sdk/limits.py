@@ -5,7 +5,11 @@ Each limit has an environment variable to raise it for genuinely large inputs:
 - ``ALCORE_MAX_PIXELS`` (default 100,000,000): pixels of one image or mask, read from its header;
 - ``ALCORE_MAX_YAML_KB`` (default 1024) and ``ALCORE_MAX_YAML_NODES`` (default 100,000): size of
   a YAML config and the nodes it expands to once aliases are followed;
-- ``ALCORE_MAX_MEMBER_MB`` (default 1024): an archive member's size once decompressed.
+- ``ALCORE_MAX_MEMBER_MB`` (default 1024) and ``ALCORE_MAX_MEMBER_RATIO`` (default 200): an
+  archive member's size once decompressed, and how many times its compressed size that is (checked
+  for members over 1 MiB, where a bomb's ratio shows);
+- ``ALCORE_MAX_TEXT_KB`` (default 1024): a small text file of an export (a label map);
+- ``ALCORE_MAX_JSON_MB`` (default 512): a JSON file, run file or annotation export.
 """
 
 from __future__ import annotations
@@ -72,11 +76,28 @@ def _header_size(path: Path) -> tuple[int, int]:
     return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
-def check_member(name: str, size: int, archive: Any) -> None:
-    """Refuse an archive member whose decompressed size is over the limit, before extracting it."""
+def max_member_ratio() -> float:
+    return _env_number("ALCORE_MAX_MEMBER_RATIO", 200)
+
+
+def max_text_bytes() -> int:
+    return int(_env_number("ALCORE_MAX_TEXT_KB", 1024) * 1024)
+
+
+#: members smaller than this are not checked for their compression ratio (small text compresses well)
+RATIO_FLOOR = 1 << 20
+
+
+def check_member(name: str, size: int, archive: Any, compressed: int | None = None) -> None:
+    """Refuse an archive member whose declared size or compression ratio is over the limit, before
+    extracting it."""
     if size > max_member_bytes():
         raise DataError(f"{archive}: member {name} inflates to {size} bytes, over the "
                         f"{max_member_bytes()}-byte limit (ALCORE_MAX_MEMBER_MB)")
+    if compressed is not None and size > RATIO_FLOOR and size > max_member_ratio() * max(compressed, 1):
+        raise DataError(f"{archive}: member {name} inflates {size // max(compressed, 1)} times its "
+                        f"compressed size, over the {max_member_ratio():.0f}x limit "
+                        "(a zip bomb, or raise ALCORE_MAX_MEMBER_RATIO)")
 
 
 def check_yaml(text: str, where: Any) -> None:

@@ -6,7 +6,7 @@ declared option, the given ones converted to their type and the others at their 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,9 +27,16 @@ class Param:
     #: inclusive bounds of a numeric option (None: unbounded), checked when options are parsed
     low: float | None = None
     high: float | None = None
+    #: a further check of a given value (a file that must exist, a device that must be present):
+    #: returns what is wrong, or None; runs when options are parsed, before any work
+    rule: Callable[[Any], str | None] | None = None
 
     def check(self, value: Any, where: str) -> Any:
         """``value`` if it lies within the bounds (and is finite), else a ConfigError naming the option."""
+        if value is not None and self.rule is not None:
+            problem = self.rule(value)
+            if problem:
+                raise ConfigError(f"{where}: {problem}")
         if value is None or self.type not in (int, float):
             return value
         if value != value or value in (float("inf"), float("-inf")):

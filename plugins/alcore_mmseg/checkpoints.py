@@ -7,24 +7,27 @@ loader with MMEngine's public :meth:`CheckpointLoader.register_scheme`: ``alcore
 a local file.
 
 Trust boundary: full unpickling (``weights_only=False``, which can execute code stored in the
-file) happens only for a regular local file inside a directory this engine writes: one registered
-with :func:`trust_directory` in this process (each training cycle registers its work directory),
-or a cycle directory of an alcore run (``RUN/cycles/NNN/...`` where ``RUN/config.yaml`` exists).
-Any other path loads weights-only, exactly as plain torch would, and a file that needs more
-fails with an error that says so. Never point ``alcore://`` at files from elsewhere; plain paths
-and URLs keep MMEngine's own loaders.
+file) happens only for a checkpoint alcore wrote and can prove it wrote: when alcore writes one
+(a cycle's weights, the MMSeg-native loop's Runner checkpoints) it records the file's keyed
+digest beside it (:func:`sign`, see :mod:`alcore.sdk.provenance`), and the loader checks that
+digest against the very bytes it then unpickles. Where the file lies proves nothing: a file
+without a digest that checks loads weights-only, exactly as plain torch would, and a file that
+needs more is refused with an error naming it. Plain paths and URLs keep MMEngine's own loaders.
 """
 
 from __future__ import annotations
 
+import io
 import pickle
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from alcore.sdk import provenance
+from alcore.sdk.errors import StateError
+
 SCHEME = "alcore://"
-_trusted: set[Path] = set()
 _registered = False
 
 
@@ -33,41 +36,39 @@ def uri(path: str | Path) -> str:
     return SCHEME + str(Path(path).resolve())
 
 
-def trust_directory(path: str | Path) -> None:
-    """Mark a directory whose checkpoints this process writes as trusted for full unpickling."""
-    _trusted.add(Path(path).resolve())
-
-
-def _in_run_cycle(path: Path) -> bool:
-    parts = path.parts
-    for i in range(len(parts) - 2, 0, -1):
-        if parts[i] == "cycles" and parts[i + 1].isdigit():
-            return (Path(*parts[:i]) / "config.yaml").is_file()
-    return False
+def sign(path: str | Path) -> bool:
+    """Record that alcore wrote the checkpoint ``path``, so ``alcore://`` may unpickle it in full."""
+    return provenance.sign(path)
 
 
 def is_trusted(path: str | Path) -> bool:
-    """Whether ``path`` is a regular local file inside a directory the engine writes."""
-    real = Path(path).resolve()
-    if not real.is_file():
+    """Whether ``path`` is a regular local file whose recorded digest proves alcore wrote it."""
+    path = Path(path)
+    if not path.is_file():
         return False
-    return any(real.is_relative_to(root) for root in _trusted) or _in_run_cycle(real)
+    return provenance.proven(path, path.read_bytes())
+
+
+class UntrustedCheckpoint(StateError):
+    """A checkpoint that needs full unpickling, without proof that alcore wrote it."""
 
 
 def load_from_alcore(filename: str, map_location: Any = None) -> Any:
-    """MMEngine loader for ``alcore://PATH``: full unpickling inside the trust boundary, else weights-only."""
+    """MMEngine loader for ``alcore://PATH``: full unpickling of proven files only, else weights-only."""
     path = Path(filename[len(SCHEME) :]) if filename.startswith(SCHEME) else Path(filename)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint '{path}' does not exist")
-    if is_trusted(path):
-        return torch.load(path, map_location=map_location, weights_only=False)
+    data = path.read_bytes()  # the bytes checked are the bytes unpickled
+    if provenance.proven(path, data):
+        return torch.load(io.BytesIO(data), map_location=map_location, weights_only=False)
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        return torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
     except pickle.UnpicklingError:
-        raise pickle.UnpicklingError(
-            f"checkpoint '{path}' holds more than weights and lies outside the directories alcore "
-            "writes, so it is not unpickled; load it from its run directory or call "
-            "alcore_mmseg.checkpoints.trust_directory() on a directory you trust"
+        raise UntrustedCheckpoint(
+            f"checkpoint '{path}' holds more than weights and nothing proves alcore wrote it, so it "
+            "is not unpickled",
+            hint="load its weights only (alcore_mmseg.checkpoints.read_weights), or, if you wrote it "
+                 "yourself, vouch for it once with alcore_mmseg.checkpoints.sign(path)",
         ) from None
 
 

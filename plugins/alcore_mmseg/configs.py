@@ -18,6 +18,8 @@ from alcore.sdk.errors import ConfigError
 
 MEAN = [123.675, 116.28, 103.53]
 STD = [58.395, 57.12, 57.375]
+#: local checkpoints MMEngine loads through alcore's loader (see :mod:`alcore_mmseg.checkpoints`)
+ALCORE_SCHEME = "alcore://"
 
 
 def default_model(num_classes: int, ignore_index: int, width: int = 16) -> dict:
@@ -68,9 +70,11 @@ def default_model(num_classes: int, ignore_index: int, width: int = 16) -> dict:
 
 
 def _is_url(value: Any) -> bool:
-    """Weights that are not here: a URL, or a local path that does not exist."""
+    """Weights that are not here: a URL, or a local path (``alcore://`` included) that does not exist."""
     if not isinstance(value, str) or not value:
         return False
+    if value.startswith(ALCORE_SCHEME):
+        return not Path(value[len(ALCORE_SCHEME):]).is_file()
     return "://" in value or not Path(value).expanduser().exists()
 
 
@@ -228,6 +232,17 @@ def require_packages(cfg: dict, path: Path) -> None:
                 f"model config '{path}' needs the package '{OPTIONAL_PACKAGES.get(name, name)}', "
                 f"which is not installed ({how})"
             )
+
+
+def backbone_stages(model: dict) -> int | None:
+    """How many stages a model config's backbone outputs (its ``out_indices``), or None if unsaid."""
+    backbone = model.get("backbone")
+    out = backbone.get("out_indices") if isinstance(backbone, dict) else None
+    if isinstance(out, int):
+        return 1
+    if isinstance(out, (list, tuple)) and out:
+        return len(out)
+    return None
 
 
 def class_count(model: dict) -> int | None:

@@ -20,6 +20,7 @@ from alcore.sdk.errors import ConfigError, StateError
 from alcore.sdk.model import Progress
 from alcore_mmseg import checkpoints, configs, data, evaluation, scoring, segmentors, training
 from alcore_mmseg.quantities import ForwardOutput
+from alcore_mmseg.rules import existing_file, usable_device
 from alcore_mmseg.scoring import forward_pass, score_batches
 from alcore_mmseg.stack import SCOPE, building, prepare_stack, quiet_mmengine, scope
 from alcore_mmseg.training import save_weights
@@ -108,17 +109,24 @@ class MMSegModel:
         self.warm_start = warm_start
         self.workers, self.eval_batch_size = workers, eval_batch_size
         self.mc_samples, self.embedding_stage = mc_samples, embedding_stage
+        problem = usable_device(device)
+        if problem:
+            raise ConfigError(f"model option device: {problem}")
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = torch.device(device)
         self.init_state: dict | None = None
         if pretrained is not None:
-            if not Path(pretrained).is_file():
-                raise ConfigError(f"pretrained weights '{pretrained}' do not exist")
+            problem = existing_file(pretrained)
+            if problem:
+                raise ConfigError(f"model option pretrained: {problem}")
             given, _ = self._read(pretrained)
             if any(k.startswith(("decode_head.", "backbone.")) for k in given):
                 # a whole segmentor (an MMEngine iter_N.pth, alcore's own): it initialises the model
                 self.init_state, pretrained, on_url = given, None, "scratch"
+            elif not config:
+                # backbone weights for the default model: they initialise its backbone, and must fit it
+                self.init_state = {f"backbone.{k}": v for k, v in given.items()}
         if self.device.type == "cpu":
             torch.set_num_threads(cpu_threads(threads))
         if config:
@@ -131,6 +139,12 @@ class MMSegModel:
             )
         self.model_cfg = configs.for_device(self.user_cfg.model, self.device.type)
         self.config_name = Path(config).name if config else "model"
+        if pretrained is not None and self.init_state is not None:
+            self._check_fit(pretrained)
+        stages = configs.backbone_stages(self.model_cfg) if segmentor is None else None
+        if stages is not None and not -stages <= embedding_stage < stages:
+            raise ConfigError(f"model option embedding_stage: {embedding_stage} is not a stage of this "
+                              f"backbone (it has {stages}: 0..{stages - 1}, or -1 for the last)")
         self._fitted = False
         self._checked: set[str] = set()
         for notice in self.user_cfg.notices:
@@ -158,6 +172,19 @@ class MMSegModel:
                 f"checkpoint '{path}' could not be read "
                 f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"
             ) from None
+
+    def _check_fit(self, source: str) -> None:
+        """Refuse weights of which not one tensor fits the model (they would train it from scratch)."""
+        from mmseg.registry import MODELS
+
+        with scope(), building(self.config_name), torch.device("meta"):
+            own = MODELS.build(dict(self.model_cfg)).state_dict()
+        given = self.init_state or {}
+        if not any(k in own and own[k].shape == v.shape for k, v in given.items()):
+            raise ConfigError(
+                f"model option pretrained: none of the {len(given)} tensors in '{source}' fits this "
+                "model (without --model-config they initialise the default model's backbone)"
+            )
 
     @staticmethod
     def _infer_info(segmentor: Any, config: str | None, meta: dict) -> DatasetInfo:

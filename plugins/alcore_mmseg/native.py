@@ -90,6 +90,7 @@ class ActiveLearningLoop(IterBasedTrainLoop):
         self.samples = [sample_of(i, pool.get_data_info(i), root) for i in range(len(pool))]
         self.state_dir = Path(runner.work_dir) / "alcore"
         self.state: dict = {}
+        sign_checkpoints(runner)
 
     # ----------------------------------------------------------------- state
     @property
@@ -230,6 +231,22 @@ class ActiveLearningLoop(IterBasedTrainLoop):
             )
         finally:
             model.train()
+
+
+def sign_checkpoints(runner: Any) -> None:
+    """Record the keyed digest of every checkpoint this Runner saves, so ``alcore://`` may resume from it."""
+    save = runner.save_checkpoint
+    if getattr(save, "signs", False):
+        return
+
+    def save_and_sign(out_dir: str, filename: str, *args: Any, **kwargs: Any) -> None:
+        save(out_dir, filename, *args, **kwargs)
+        path = Path(out_dir) / filename
+        if dist.is_main() and path.is_file():
+            checkpoints.sign(path)
+
+    save_and_sign.signs = True  # type: ignore[attr-defined]
+    runner.save_checkpoint = save_and_sign
 
 
 def _forever(loader: Any) -> Any:

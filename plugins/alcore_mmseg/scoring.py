@@ -163,6 +163,11 @@ def mc_dropout(
 
 def _stage(output: Any, index: int) -> torch.Tensor:
     """One stage of a backbone's output; a stage given as (feature map, class token) gives the map."""
+    if isinstance(output, (list, tuple)) and not -len(output) <= index < len(output):
+        from alcore.sdk.errors import ConfigError
+
+        raise ConfigError(f"model option embedding_stage: {index} is not a stage of this backbone "
+                          f"(it outputs {len(output)}: 0..{len(output) - 1}, or -1 for the last)")
     stage = output[index] if isinstance(output, (list, tuple)) else output
     while isinstance(stage, (list, tuple)):
         stage = next((t for t in stage if isinstance(t, torch.Tensor) and t.dim() >= 3), stage[0])

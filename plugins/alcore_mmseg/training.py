@@ -111,7 +111,6 @@ def train_cycle(
     if len(labeled) < 1:
         raise StateError("cannot train on an empty labeled set")
     work_dir = Path(work_dir)
-    checkpoints.trust_directory(work_dir)
     cfg = runner_config(model, labeled, cycle, work_dir)
     if ssl is not None:
         from alcore_mmseg.ssl_model import wrap_for_ssl
@@ -150,3 +149,4 @@ def save_weights(model: torch.nn.Module, path: Path, meta: dict) -> None:
     state = {k: v.detach().cpu() for k, v in unwrap(model).state_dict().items()}
     with atomic_path(path) as tmp:
         torch.save({"meta": meta, "state_dict": state}, tmp)
+    checkpoints.sign(path)

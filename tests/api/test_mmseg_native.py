@@ -45,6 +45,10 @@ def test_example_config_runs_active_learning_through_a_plain_runner(tmp_path):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     # MMEngine's own outputs, where MMSeg users expect them
     assert (work / "iter_18.pth").is_file() and (work / "last_checkpoint").is_file()
+    # each checkpoint the loop's Runner saved is proven alcore's, so alcore:// may resume from it
+    from alcore_mmseg import checkpoints
+
+    assert checkpoints.is_trusted(work / "iter_18.pth")
     # alcore's state: labeled indices per cycle, selections, metrics
     state = json.loads((work / "alcore" / "state.json").read_text())
     assert len(state["pool"]) == 24

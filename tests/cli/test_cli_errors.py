@@ -69,3 +69,13 @@ def test_plugins_lists_builtins_with_versions():
     assert {"random", "entropy"} <= set(data["names"]["acquisition"])
     assert "drivesim" in data["names"]["dataset"]
     assert "none" in data["names"]["ssl"]
+
+
+def test_usage_errors_are_one_line_and_help_is_unchanged(tmp_path):
+    """The command-line library's own errors become one ``error:`` line (no box); --help is help."""
+    proc = run_cli("run", "--cycles", "abc", "--out", str(tmp_path / "r"))
+    assert proc.returncode == 2
+    assert _one_error_line(proc) == "error: --cycles: 'abc' is not a valid integer (see 'alcore run --help')"
+    assert "╭" not in proc.stderr and "Usage:" not in proc.stderr
+    proc = run_cli("run", "--help")
+    assert proc.returncode == 0 and "Usage: alcore run" in proc.stdout and "error:" not in proc.stderr

@@ -24,12 +24,12 @@ def runner_checkpoint(tmp_path_factory):
         {"iters": 2, "width": 8, "batch_size": 2}, info=ds.info, quantities={}, seed=0
     )
     work = root / "cycle"
-    checkpoints.trust_directory(work)
     cfg = model.runner_cfg(ds.pool()[:4], 0, work)
     with _scope():
         runner = Runner.from_cfg(Config(cfg))
         runner.train()
         runner.save_checkpoint(str(work), "iter_2.pth")
+    assert checkpoints.sign(work / "iter_2.pth")  # as alcore's loops do for the checkpoints they save
     return model, ds, cfg, work / "iter_2.pth"
 
 
@@ -88,27 +88,81 @@ def test_init_model_reads_alcore_checkpoints(runner_checkpoint, tmp_path):
     assert list(seg.dataset_meta["classes"]) == list(ds.info.classes)
 
 
-def test_files_outside_the_trust_boundary_load_weights_only(runner_checkpoint, tmp_path):
+def test_unproven_files_load_weights_only(runner_checkpoint, tmp_path):
     from alcore_mmseg import checkpoints
 
     *_, path = runner_checkpoint
     foreign = tmp_path / "elsewhere.pth"
     foreign.write_bytes(path.read_bytes())
     assert checkpoints.is_trusted(path) and not checkpoints.is_trusted(foreign)
-    with pytest.raises(pickle.UnpicklingError, match="outside the directories alcore writes"):
+    with pytest.raises(checkpoints.UntrustedCheckpoint, match="nothing proves alcore wrote it"):
         checkpoints.load_from_alcore(checkpoints.uri(foreign))
     plain = tmp_path / "weights.pth"
     torch.save({"state_dict": {"w": torch.ones(2)}}, plain)
     assert torch.equal(checkpoints.load_from_alcore(checkpoints.uri(plain))["state_dict"]["w"], torch.ones(2))
 
 
-def test_run_directories_are_trusted(tmp_path):
+def test_a_changed_checkpoint_loses_its_proof(runner_checkpoint, tmp_path):
     from alcore_mmseg import checkpoints
 
-    (tmp_path / "config.yaml").write_text("seed: 0\n")
-    ckpt = tmp_path / "cycles" / "002" / "mmengine" / "iter_5.pth"
+    *_, path = runner_checkpoint
+    copy = tmp_path / "iter_2.pth"
+    copy.write_bytes(path.read_bytes())
+    (tmp_path / "iter_2.pth.hmac").write_bytes((path.parent / "iter_2.pth.hmac").read_bytes())
+    assert checkpoints.is_trusted(copy)  # the proof is of the bytes, wherever they lie
+    copy.write_bytes(path.read_bytes() + b"\0")
+    assert not checkpoints.is_trusted(copy)
+
+
+class _Marker:
+    """Unpickling this creates a file: code in a checkpoint running."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def crafted_run(root, marker):
+    """A folder shaped like a run (empty config.yaml, cycles/<n>/) holding a checkpoint that runs code."""
+    (root / "config.yaml").parent.mkdir(parents=True, exist_ok=True)
+    (root / "config.yaml").write_text("")
+    ckpt = root / "cycles" / "001" / "mmengine" / "iter_5.pth"
     ckpt.parent.mkdir(parents=True)
-    ckpt.write_bytes(b"")
-    assert checkpoints.is_trusted(ckpt)
-    (tmp_path / "config.yaml").unlink()
+    torch.save({"state_dict": {"w": torch.ones(1)}, "meta": _Marker(str(marker))}, ckpt)
+    return ckpt
+
+
+def test_a_crafted_checkpoint_in_a_run_shaped_folder_never_runs(tmp_path):
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    from alcore_mmseg import checkpoints
+
+    marker = tmp_path / "pwned"
+    ckpt = crafted_run(tmp_path / "run", marker)
+    checkpoints.register()
     assert not checkpoints.is_trusted(ckpt)
+    for load in (checkpoints.load_from_alcore, CheckpointLoader.load_checkpoint):
+        with pytest.raises(checkpoints.UntrustedCheckpoint, match=str(ckpt)):
+            load(checkpoints.uri(ckpt))
+    # a proof written with another key proves nothing either
+    (ckpt.parent / "iter_5.pth.hmac").write_text("0" * 64 + "\n")
+    with pytest.raises(checkpoints.UntrustedCheckpoint):
+        checkpoints.load_from_alcore(checkpoints.uri(ckpt))
+    assert not marker.exists()
+
+
+def test_the_key_is_private_and_made_once(tmp_path, monkeypatch):
+    from alcore.sdk import provenance
+
+    key = tmp_path / "conf" / "alcore" / "checkpoint.key"
+    monkeypatch.setenv("ALCORE_KEY_FILE", str(key))
+    assert provenance.secret_key() is None  # verifying never makes a key
+    first = provenance.secret_key(create=True)
+    assert key.stat().st_mode & 0o777 == 0o600 and provenance.secret_key() == first
+    target = tmp_path / "w.pth"
+    target.write_bytes(b"weights")
+    assert provenance.sign(target) and provenance.proven(target, b"weights")
+    key.chmod(0o644)  # a key others can read proves nothing
+    assert not provenance.proven(target, b"weights")

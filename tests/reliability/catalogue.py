@@ -11,14 +11,26 @@ from __future__ import annotations
 
 import json
 import shutil
-import struct
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from tests.reliability.hostile import (
+    corrupt_pixels,
+    crafted_checkpoint,
+    json_file,
+    labelmap_folder,
+    labelmap_of,
+    ls_annotation,
+    ls_task,
+    mask_png,
+    png_claiming,
+    unrelated_weights,
+    zip_of,
+)
 
 
 @dataclass
@@ -67,22 +79,6 @@ class Case:
 def write_png(path: Path, array: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(path), np.asarray(array, dtype=np.uint8))
-
-
-def png_claiming(width: int, height: int, idat: bytes = b"") -> bytes:
-    """A PNG whose header claims ``width`` x ``height`` grey pixels, with ``idat`` as pixel data."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    head = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
-
-
-def corrupt_pixels(path: Path) -> None:
-    """Keep the header and checksums valid, but make the compressed pixel data garbage."""
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    h, w = image.shape[:2]
-    path.write_bytes(png_claiming(w, h, zlib.compress(b"\x07" * 5)[:-4] + b"\x00\x01\x02\x03"))
 
 
 def truncate(path: Path, keep: float = 0.5) -> None:
@@ -181,14 +177,34 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
 DEEP = "[" * 200_000 + "]" * 200_000
 
 
-#: the command line's own parse errors (not an integer where one is expected): exit 2, shown by the
-#: command-line library in its usage format rather than as alcore's one ``error:`` line
-USAGE = -2
-
-
 def opt(*args: str, fragment: str, kind: str = "options", code: int = 2) -> Case:
     """A case that is just extra command-line items on a valid new run."""
     return Case(" ".join(args), kind, lambda ctx: ctx.run(*args), fragment, code)
+
+
+def mmseg(*options: str, fragment: str, env: dict[str, str] | None = None, select: bool = False) -> Case:
+    """A case of the MMSeg model plugin's options, on a new run (or a first ``alcore select``)."""
+    items = [a for o in options for a in ("--model-opt", o)]
+
+    def breaker(ctx: Ctx) -> list[str]:
+        ctx.env.update(env or {})
+        return ctx.select("--model", "mmseg", *items) if select else ctx.run("--model", "mmseg", *items)
+    return Case(("select " if select else "") + "mmseg " + " ".join(options), "options", breaker, fragment)
+
+
+def _import(fmt: str, name: str, make: Callable[[Path], object], **env: str) -> Callable[[Ctx], list[str]]:
+    """Import ``name`` (made by ``make`` in the case's folder) into the finished run."""
+    def breaker(ctx: Ctx) -> list[str]:
+        ctx.env.update(env)
+        path = ctx.tmp / name
+        make(path)
+        return ["import", str(ctx.done), str(path), "--format", fmt]
+    return breaker
+
+
+def import_case(name: str, fmt: str, file: str, make: Callable[[Path], object], fragment: str,
+                **env: str) -> Case:
+    return Case(name, "annotation", _import(fmt, file, make, **env), fragment, keep="done")
 
 
 def resume_with(*args: str, fragment: str) -> Case:
@@ -213,8 +229,17 @@ CASES: list[Case] = [
     opt("--seed", "-1", fragment="--seed must be at least 0"),
     opt("--seed", "4294967296", fragment="--seed must be at most"),
     opt("--seed", "4000001", fragment="--seed must be at most 4000000"),
-    opt("--cycles", "abc", fragment="'--cycles'", code=USAGE),
-    opt("--budget", "1.5", fragment="'--budget'", code=USAGE),
+    opt("--cycles", "abc", fragment="--cycles: 'abc' is not a valid integer"),
+    opt("--budget", "1.5", fragment="--budget: '1.5' is not a valid integer"),
+    opt("--seed", "1e3", fragment="--seed: '1e3' is not a valid integer"),
+    opt("--initial", "", fragment="--initial: '' is not a valid integer"),
+    opt("--no-such-option", fragment="--no-such-option: no such option"),
+    opt("--cycles", fragment="--cycles: needs a value"),
+    Case("unknown command", "options", lambda ctx: ["selekt", "--out", str(ctx.new)], "no such command 'selekt'"),
+    Case("select without --out", "options", lambda ctx: ["select", "--budget", "2"], "--out: missing"),
+    Case("data describe without a dataset", "options", lambda ctx: ["data", "describe"], "DATASET: missing"),
+    Case("select --budget not a number", "options", lambda ctx: ctx.select("--budget", "many"),
+         "--budget: 'many' is not a valid integer"),
     opt("--acq", "nosuch", fragment="unknown acquisition 'nosuch'"),
     opt("--ssl", "nosuch", fragment="unknown ssl 'nosuch'"),
     opt("--model", "nosuch", fragment="unknown model 'nosuch'"),
@@ -265,6 +290,34 @@ CASES: list[Case] = [
     select_with("--seed", "-1", fragment="--seed must be at least 0"),
     select_with("--acq", "nosuch", fragment="unknown acquisition 'nosuch'"),
     select_with("--initial-labels", "/nonexistent/labels", fragment="/nonexistent/labels"),
+    mmseg("iters=0", fragment="option 'iters': must be at least 1, got 0"),
+    mmseg("iters=-5", fragment="option 'iters': must be at least 1"),
+    mmseg("width=0", fragment="option 'width': must be at least 1, got 0"),
+    mmseg("eval_batch_size=0", fragment="option 'eval_batch_size': must be at least 1"),
+    mmseg("batch_size=1", fragment="option 'batch_size': must be at least 2"),
+    mmseg("epochs=-1", fragment="option 'epochs': must be at least 0"),
+    mmseg("lr=-0.1", fragment="option 'lr': must be at least 0"),
+    mmseg("lr=nan", fragment="option 'lr': must be a finite number"),
+    mmseg("workers=-1", fragment="option 'workers': must be at least 0"),
+    mmseg("mc_samples=0", fragment="option 'mc_samples': must be at least 1"),
+    mmseg("threads=-2", fragment="option 'threads': must be at least 0"),
+    mmseg("embedding_stage=99", fragment="option 'embedding_stage': must be at most"),
+    mmseg("embedding_stage=4", fragment="embedding_stage: 4 is not a stage of this backbone"),
+    mmseg("pretrained=/nonexistent.pth", fragment="option 'pretrained': '/nonexistent.pth' does not exist"),
+    mmseg("pretrained=/tmp", fragment="option 'pretrained': '/tmp' is not a file"),
+    mmseg("pretrained=https://example.com/w.pth", fragment="is not a local file"),
+    Case("mmseg pretrained weights that fit nothing", "options",
+         lambda ctx: ctx.run("--model", "mmseg", "--model-opt", f"pretrained={unrelated_weights(ctx)}"),
+         "pretrained: none of the 1 tensors"),
+    mmseg("device=cuda", env={"CUDA_VISIBLE_DEVICES": ""}, fragment="device=cuda but CUDA is not available"),
+    mmseg("device=gpu", fragment="option 'device': 'gpu' is not one of"),
+    mmseg("on_url=maybe", fragment="option 'on_url': must be one of 'error', 'scratch'"),
+    Case("mmseg --model-config missing", "options",
+         lambda ctx: ctx.run("--model", "mmseg", "--model-config", "/nonexistent.py"),
+         "option 'config': '/nonexistent.py' does not exist"),
+    mmseg("config=/nonexistent.py", fragment="--model-opt config names the Python model config"),
+    mmseg("iters=0", select=True, fragment="option 'iters': must be at least 1"),
+    mmseg("device=cuda", select=True, env={"CUDA_VISIBLE_DEVICES": ""}, fragment="CUDA is not available"),
     # ------------------------------------------------------------------ configs
     Case("config missing", "configs", lambda ctx: ["run", "--config", str(ctx.tmp / "no.yaml")], "no.yaml"),
     Case("config syntax error", "configs", _config("cycles: [1,\n"), "is not valid YAML"),
@@ -297,6 +350,8 @@ CASES: list[Case] = [
          lambda ctx: _then(lambda: (ctx.partial / "config.yaml").write_text(
              (ctx.partial / "config.yaml").read_text().replace("model_options: {}", "model_options: {config: evil.py}")),
              ctx.resume()), "names the Python model config 'evil.py'", keep="partial"),
+    Case("model config loads a crafted checkpoint from a run-shaped folder", "configs", crafted_checkpoint,
+         "fake-run/cycles/001/checkpoint.pth' holds more than weights and nothing proves alcore wrote it"),
     Case("config unknown acq", "configs", _config("acq: nosuch\n"), "unknown acquisition 'nosuch'"),
     Case("config unknown option", "configs",
          lambda ctx: ["run", "--config", str(ctx.yaml(f"dataset: folder\ndataset_options: {{root: {ctx.data}, x: 1}}\n"
@@ -437,6 +492,40 @@ CASES: list[Case] = [
          lambda ctx: _then(lambda: (ctx.tmp / "fake.zip").write_bytes(b"PK nothing"),
                            ["import", str(ctx.done), str(ctx.tmp / "fake.zip"), "--format", "cvat"]), "fake.zip",
          keep="done"),
+    import_case("cvat member over the size limit", "cvat", "big.zip",
+                zip_of({"SegmentationClass/g0-0.png": b"\0" * 200_000}),
+                "member SegmentationClass/g0-0.png inflates to 200000 bytes", ALCORE_MAX_MEMBER_MB="0.1"),
+    import_case("cvat zip bomb member", "cvat", "bomb.zip",
+                zip_of({"SegmentationClass/g0-0.png": mask_png(), "labelmap.txt": b"\0" * (8 << 20)}),
+                "member labelmap.txt inflates 1"),
+    import_case("cvat labelmap.txt over the text limit", "cvat", "labels.zip",
+                zip_of({"SegmentationClass/g0-0.png": mask_png(), "labelmap.txt": labelmap_of(2 << 20)}),
+                "labels.zip:labelmap.txt inflates to"),
+    import_case("cvat folder labelmap.txt over the text limit", "cvat", "cvat-folder", labelmap_folder,
+                "cvat-folder:labelmap.txt is"),
+    import_case("cvat mask claiming 13000x13000", "cvat", "huge.zip",
+                zip_of({"SegmentationClass/g0-0.png": png_claiming(13000, 13000)}),
+                "huge.zip:SegmentationClass/g0-0.png claims 13000x13000"),
+    import_case("cvat labelmap.txt not UTF-8", "cvat", "latin.zip",
+                zip_of({"SegmentationClass/g0-0.png": mask_png(), "labelmap.txt": b"caf\xe9:1,2,3::\n"}),
+                "latin.zip:labelmap.txt is not UTF-8"),
+    import_case("labelstudio nested 200000 deep", "labelstudio", "deep.json", json_file(DEEP), "nested too deeply"),
+    import_case("labelstudio over the JSON limit", "labelstudio", "big.json",
+                json_file(ls_task(annotations=[], padding="x" * 200_000)), "big.json is", ALCORE_MAX_JSON_MB="0.1"),
+    import_case("labelstudio annotations a string", "labelstudio", "a.json", json_file(ls_task(annotations="done")),
+                "a.json#task 7: 'annotations' must be a list of objects, got a string"),
+    import_case("labelstudio annotations integers", "labelstudio", "b.json", json_file(ls_task(annotations=[1, 2])),
+                "b.json#task 7: 'annotations' must be a list of objects, got a list holding int"),
+    import_case("labelstudio result a string", "labelstudio", "c.json", json_file(ls_annotation(result="brush")),
+                "c.json#task 7 annotation 3: 'result' must be a list of objects, got a string"),
+    import_case("labelstudio result integers", "labelstudio", "d.json", json_file(ls_annotation(result=[4, 5])),
+                "d.json#task 7 annotation 3: 'result' must be a list of objects"),
+    import_case("labelstudio data a string", "labelstudio", "e.json",
+                json_file([{"id": 7, "data": "g0-0", "annotations": [{"was_cancelled": True}]}]),
+                "e.json#task 7: 'data' must be an object"),
+    import_case("labelstudio value a string", "labelstudio", "f.json",
+                json_file(ls_annotation(result=[{"type": "brushlabels", "value": "rle"}])),
+                "f.json#task 7: a brush result's 'value' must be an object"),
     # ------------------------------------------------------------------ disk and permissions
     Case("disk full at the first write", "disk",
          lambda ctx: _then(lambda: ctx.env.update(ALCORE_FAULT_FULL="1"), ctx.run()), "no space left", code=3,

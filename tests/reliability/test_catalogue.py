@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.catalogue import CASES, USAGE, Case, Ctx
+from tests.reliability.catalogue import CASES, Case, Ctx
 from tests.reliability.harness import World, digests, error_line, outcome
 
 
@@ -62,10 +62,6 @@ def test_case(case: Case, base, tmp_path):
     finally:
         if holder is not None:
             os.close(holder)
-    if case.code == USAGE:
-        assert proc.returncode == 2 and "Traceback" not in proc.stderr and "unexpected" not in proc.stderr
-        assert case.fragment in proc.stderr and not ctx.new.exists()
-        return
     assert proc.returncode == case.code, proc.stderr
     if case.code == 0:
         assert "Traceback" not in proc.stderr and "unexpected" not in proc.stderr
