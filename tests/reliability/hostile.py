@@ -71,6 +71,7 @@ def crafted_checkpoint(ctx: Any) -> list[str]:
 
 
 def zip_of(members: dict[str, bytes]) -> Callable[[Path], None]:
+    """A maker of a deflated zip holding ``members``."""
     def make(path: Path) -> None:
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
             for name, data in members.items():
@@ -79,6 +80,7 @@ def zip_of(members: dict[str, bytes]) -> Callable[[Path], None]:
 
 
 def mask_png() -> bytes:
+    """A black 32x16 colour mask, PNG-encoded."""
     ok, buf = cv2.imencode(".png", np.zeros((16, 32, 3), np.uint8))
     return buf.tobytes()
 
@@ -99,12 +101,15 @@ def labelmap_folder(path: Path) -> None:
 
 
 def json_file(value: object) -> Callable[[Path], None]:
+    """A maker of a JSON file (a string is written as it is)."""
     return lambda path: path.write_text(value if isinstance(value, str) else json.dumps(value))
 
 
 def ls_task(**fields: object) -> list[dict]:
+    """A Label Studio export of one task for sample g0-0, with ``fields`` added."""
     return [{"id": 7, "data": {"alcore_id": "g0-0"}, **fields}]
 
 
 def ls_annotation(**fields: object) -> list[dict]:
+    """A Label Studio export of one task with one annotation holding ``fields``."""
     return ls_task(annotations=[{"id": 3, **fields}])
