@@ -58,7 +58,8 @@ class MMSegModel:
     With a user's config file, its model, optimiser and LR schedule are used as written;
     alcore sets the dataset, the number of classes, the training length per cycle (the schedule
     compressed into it) and the pretrained weights. ``lr``, when given, overrides the
-    optimiser's learning rate. ``extra_hooks`` (MMEngine hooks) join every cycle's Runner.
+    optimiser's learning rate; ``optimizer`` picks the optimiser where the config has none.
+    ``extra_hooks`` (MMEngine hooks) join every cycle's Runner.
     """
 
     def __init__(
@@ -72,6 +73,7 @@ class MMSegModel:
         epochs: float = 0.0,
         batch_size: int = 8,
         lr: float | None = None,
+        optimizer: str = "sgd",
         warm_start: bool = True,
         on_url: str = "error",
         pretrained: str | None = None,
@@ -106,6 +108,11 @@ class MMSegModel:
         self.seed = seed
         self.iters, self.epochs = iters, epochs
         self.batch_size, self.lr = batch_size, lr
+        if optimizer not in training.OPTIMIZERS:
+            raise ConfigError(
+                f"model option optimizer must be one of {', '.join(training.OPTIMIZERS)}, got '{optimizer}'"
+            )
+        self.optimizer = optimizer
         self.warm_start = warm_start
         self.workers, self.eval_batch_size = workers, eval_batch_size
         self.mc_samples, self.embedding_stage = mc_samples, embedding_stage

@@ -103,3 +103,26 @@ def test_one_cycle_with_a_shipped_config(cityscapes, tmp_path, config):
     out = model.compute(ds.pool(), ["entropy", "embedding", "equal"])
     assert out["entropy"].shape == out["equal"].shape == (len(ds.pool()),)
     assert np.isfinite(out["embedding"]).all()
+
+
+def test_optimizer_option_picks_the_optimiser_only_where_the_config_has_none():
+    from alcore_mmseg import training
+
+    bare = configs.UserConfig(model={})
+    adamw, (poly,) = training.optimisation(bare, None, torch.device("cpu"), 100, "adamw")
+    assert adamw["optimizer"]["type"] == "AdamW" and adamw["optimizer"]["lr"] == 0.01
+    assert poly["type"] == "PolyLR" and poly["end"] == 100
+    sgd, _ = training.optimisation(bare, 0.2, torch.device("cpu"), 100, "sgd")
+    assert (sgd["optimizer"]["type"], sgd["optimizer"]["lr"], sgd["optimizer"]["momentum"]) == ("SGD", 0.2, 0.9)
+    user = configs.load_user_config(SEGFORMER, 4, 255, on_url="scratch")
+    written, _ = training.optimisation(user, None, torch.device("cpu"), 100, "sgd")
+    assert written["optimizer"]["type"] == user.optim_wrapper["optimizer"]["type"] == "AdamW"
+    assert written["optimizer"]["lr"] == user.optim_wrapper["optimizer"]["lr"]
+
+
+def test_unknown_optimizer_is_refused_with_its_name():
+    from alcore.plugins import build_registry, check_options
+
+    reg = build_registry()
+    with pytest.raises(ConfigError, match="optimizer"):
+        check_options(reg, [("model", "mmseg", {"optimizer": "lion"})])
