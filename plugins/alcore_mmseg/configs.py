@@ -34,7 +34,7 @@ def default_model(num_classes: int, ignore_index: int, width: int = 16) -> dict:
             bgr_to_rgb=True,
             pad_val=0,
             seg_pad_val=ignore_index,
-            size_divisor=32,
+            size_divisor=8,  # output stride 8: 96x48 frames are not padded to 96x64
         ),
         backbone=dict(
             type="ResNetV1c",
