@@ -113,7 +113,8 @@ def test_optimizer_option_picks_the_optimiser_only_where_the_config_has_none():
     assert adamw["optimizer"]["type"] == "AdamW" and adamw["optimizer"]["lr"] == 0.01
     assert poly["type"] == "PolyLR" and poly["end"] == 100
     sgd, _ = training.optimisation(bare, 0.2, torch.device("cpu"), 100, "sgd")
-    assert (sgd["optimizer"]["type"], sgd["optimizer"]["lr"], sgd["optimizer"]["momentum"]) == ("SGD", 0.2, 0.9)
+    opt = sgd["optimizer"]
+    assert (opt["type"], opt["lr"], opt["momentum"]) == ("SGD", 0.2, 0.9)
     user = configs.load_user_config(SEGFORMER, 4, 255, on_url="scratch")
     written, _ = training.optimisation(user, None, torch.device("cpu"), 100, "sgd")
     assert written["optimizer"]["type"] == user.optim_wrapper["optimizer"]["type"] == "AdamW"
