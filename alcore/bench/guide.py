@@ -23,7 +23,8 @@ class Score:
     """One configuration across its seeds: final mIoU and normalised AUC, mean and std.
 
     ``*_pct`` give the same as a percentage of the full-supervision reference (the whole pool
-    labeled) of the same level and seed, averaged over seeds; None without a reference.
+    labeled) of the same level and seed (else the level's mean reference), averaged over seeds;
+    None without a reference.
     """
 
     level: str
@@ -59,9 +60,13 @@ def summarise(
 ) -> list[Score]:
     """Mean +- std over seeds of each (level, budget, ssl, acq) from (cell keys, results.json).
 
-    ``references`` maps (level, seed) to the full-supervision mIoU used for the percentages.
+    ``references`` maps (level, seed) to the full-supervision mIoU used for the percentages; a
+    seed without one is compared with the mean reference of its level.
     """
     references = references or {}
+    by_level: dict[str, list[float]] = {}
+    for (ref_level, _), value in references.items():
+        by_level.setdefault(ref_level, []).append(value)
     grouped: dict[tuple, list[tuple[Any, dict]]] = {}
     for keys, result in results:
         key = (keys["level"], keys["budget"], keys["ssl"], keys["acq"])
@@ -73,7 +78,8 @@ def summarise(
             normalised_auc([p["labeled"] for p in r["curve"]], [p["mIoU"] for p in r["curve"]])
             for _, r in runs
         ]
-        refs = [references.get((level, seed)) for seed, _ in runs]
+        fallback = float(np.mean(by_level[level])) if level in by_level else None
+        refs = [references.get((level, seed), fallback) for seed, _ in runs]
         pct = [(f, a, ref) for f, a, ref in zip(finals, aucs, refs) if ref]
         out.append(
             Score(

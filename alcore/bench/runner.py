@@ -228,7 +228,7 @@ class Bench:
         pools = {name: entry["pool"] for name, entry in self.levels().items()}
         return {
             name: reference_config(cell, pools[cell.level])
-            for name, cell in references(cells).items()
+            for name, cell in references(cells, self.grid.reference_seeds).items()
             if not shared_done(self.root / "reference" / name)
         }
 

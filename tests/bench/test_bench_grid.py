@@ -59,7 +59,7 @@ def test_overrides_replace_preset_values_and_round_trip():
     )
     assert grid.acqs == ["random", "margin"] and grid.seeds == [7] and grid.cycles == 1
     assert [lv.name for lv in grid.levels] == ["redundant"]
-    assert grid.model_options == {"width": 8, "iters": 3, "lr": 0.05}
+    assert grid.model_options == {"width": 8, "iters": 3, "optimizer": "adamw"}
     assert Grid.from_dict(grid.to_dict()) == grid
     with pytest.raises(ConfigError, match="unknown level 'x'"):
         with_overrides(grid, levels=["x"])

@@ -118,3 +118,26 @@ def test_reference_gets_the_total_training_of_a_cell() -> None:
     (cell,) = grid.cells({"d": 40})
     cfg = reference_config(cell, 40)
     assert (cfg.initial, cfg.ssl, cfg.seed, cfg.model_options["iters"]) == (40, "none", 3, 300)
+
+
+def test_references_capped_to_the_first_seeds_of_each_level() -> None:
+    from alcore.bench.grid import references
+
+    grid = Grid([Level("d", "drivesim"), Level("r", "drivesim")], [Budget("b", 4, 4)], ["random", "entropy"],
+                ["none"], [5, 1, 2, 7], 1, reference=True, reference_seeds=2)
+    cells = grid.cells({"d": 40, "r": 40})
+    assert sorted(references(cells, grid.reference_seeds)) == ["d-s1", "d-s5", "r-s1", "r-s5"]
+    assert len(references(cells)) == 8
+    with pytest.raises(Exception, match="reference_seeds"):
+        Grid([Level("d", "drivesim")], [Budget("b", 4, 4)], ["random"], ["none"], [0], 1,
+             reference_seeds=-1).validate()
+
+
+def test_seed_without_reference_uses_its_level_mean() -> None:
+    data = rows({"random": [0.0] * 4}, level="d")
+    (score,) = summarise(data, {("d", 0): 40.0, ("d", 1): 60.0})
+    finals = [25.0 + SEED_EFFECT[s] for s in range(4)]
+    expected = [finals[0] / 40.0, finals[1] / 60.0, finals[2] / 50.0, finals[3] / 50.0]
+    assert score.final_pct == pytest.approx(100 * sum(expected) / 4)
+    (none,) = summarise(data, {("other", 0): 40.0})
+    assert none.final_pct is None
