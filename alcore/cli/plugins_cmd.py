@@ -9,6 +9,19 @@ from rich.table import Table
 
 from alcore.plugins import KINDS, get_registry
 from alcore.progress import stdout_console
+from alcore.sdk.params import Param
+
+
+def _bound(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def option_text(q: Param) -> str:
+    """``name=default``, with the option's inclusive range where it has one: ``iters=120 [1..1e+07]``."""
+    text = f"{q.name}={q.default!r}"
+    if q.low is not None or q.high is not None:
+        text += f" [{_bound(q.low)}..{_bound(q.high)}]"
+    return text
 
 
 def plugins(
@@ -30,7 +43,8 @@ def plugins(
             kind: {
                 r.name: {"plugin": r.plugin, "help": r.help,
                          "params": [{"name": q.name, "type": q.type.__name__,
-                                     "default": q.default, "help": q.help} for q in r.params]}
+                                     "default": q.default, "help": q.help,
+                                     "low": q.low, "high": q.high} for q in r.params]}
                 for r in registry.all(kind)
             }
             for kind in KINDS
@@ -50,6 +64,6 @@ def plugins(
     if params:
         for kind in KINDS:
             for r in registry.all(kind):
-                opts = ", ".join(f"{q.name}={q.default!r}" for q in r.params)
+                opts = ", ".join(option_text(q) for q in r.params)
                 console.print(f"{kind} [bold]{r.name}[/bold]: {r.help}" +
                               (f"\n    options: {opts}" if opts else ""), highlight=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -123,3 +124,14 @@ def test_readme_baseline_compares_like_with_like() -> None:
     seeds = {ln.split("--seed", 1)[1].split()[0] if "--seed" in ln else "0" for ln in runs}
     assert len(runs) >= 2 and seeds == {"0"}, runs
     assert "seed" in quick
+
+
+def test_plugins_params_show_each_options_bounds() -> None:
+    from tests.conftest import run_cli
+
+    text = run_cli("plugins", "--params").stdout
+    assert "iters=120 [1..1e+07]" in text and "lr=None [0..1000]" in text
+    assert "warm_start=True," in text  # a boolean has no range
+    data = json.loads(run_cli("plugins", "--json").stdout)
+    iters = next(q for q in data["names"]["model"]["mmseg"]["params"] if q["name"] == "iters")
+    assert (iters["low"], iters["high"]) == (1, 10_000_000)
