@@ -131,12 +131,14 @@ def _quick_reason(data: str, budget: str, ssl: bool, acq: str) -> str:
     )
     if own.get("tie") or not own.get("clear"):
         verdict += " but no strategy was clearly ahead"
-    detail = (
-        f"; {acq} vs random on AUC {vs['mean']:+.2f} [{vs['ci_low']:+.2f}, {vs['ci_high']:+.2f}] "
-        f"over {vs['seeds']} seeds"
-        if vs
-        else ""
-    )
+    detail = ""
+    if vs and vs.get("ci_low") is not None and vs.get("ci_high") is not None:
+        detail = (
+            f"; {acq} vs random on AUC {vs['mean']:+.2f} [{vs['ci_low']:+.2f}, {vs['ci_high']:+.2f}] "
+            f"over {vs['seeds']} seeds"
+        )
+    elif vs:
+        detail = f"; {acq} vs random on AUC {vs['mean']:+.2f} over {vs['seeds']} seed(s), no interval"
     return f"alcore's shipped quick bench ({data}, {budget} budget) {verdict}{detail}"
 
 

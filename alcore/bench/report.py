@@ -75,6 +75,20 @@ def paired_table(paired: list[Paired]) -> str:
     return "\n".join(lines)
 
 
+def strict_json(value: Any) -> Any:
+    """``value`` with every NaN or infinity replaced by None, so strict JSON parsers read it.
+
+    One seed gives no interval and one strategy no margin; Python would write those as ``NaN``.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    return value
+
+
 def reference_mious(root: Path) -> dict[tuple[str, int], float]:
     """(level, seed) -> mIoU of the full-supervision reference (whole pool labeled), where trained."""
     out = {}
@@ -120,7 +134,7 @@ def write_bench_report(
         "references": [{"level": k[0], "seed": k[1], "mIoU": v} for k, v in sorted(references.items())],
         "seconds": timing.get("seconds"),
     }
-    write_json(out / "summary.json", summary)
+    write_json(out / "summary.json", strict_json(summary))
     guide = None
     if found:
         guide = plot_guide(

@@ -141,3 +141,24 @@ def test_seed_without_reference_uses_its_level_mean() -> None:
     assert score.final_pct == pytest.approx(100 * sum(expected) / 4)
     (none,) = summarise(data, {("other", 0): 40.0})
     assert none.final_pct is None
+
+
+def test_summary_json_is_strict_json_with_one_seed_and_one_strategy(tmp_path) -> None:
+    grid = Grid([Level("d", "drivesim")], [Budget("b", 4, 4)], ["random", "entropy"], ["none"], [0], 1)
+    cells = grid.cells({"d": 40})
+    for cell in cells:
+        final = 25.0 + (cell.acq == "entropy")
+        write_json(tmp_path / "cells" / cell.name / "results.json", result(20.0, final))
+    lone = Grid([Level("e", "drivesim")], [Budget("b", 4, 4)], ["random"], ["none"], [0], 1)
+    extra = lone.cells({"e": 40})
+    write_json(tmp_path / "cells" / extra[0].name / "results.json", result(20.0, 24.0))
+    write_bench_report(tmp_path, grid, cells + extra)
+
+    def refuse(token: str) -> None:
+        raise ValueError(f"non-standard JSON constant {token}")
+
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text(), parse_constant=refuse)
+    pair = next(p for p in summary["paired"] if p["metric"] == "auc")
+    assert pair["seeds"] == 1 and pair["ci_low"] is None and pair["mean"] == pytest.approx(0.5)
+    lone_winner = next(w for w in summary["winners"] if w["level"] == "e")
+    assert lone_winner["acq"] == "random" and lone_winner["margin"] is None
