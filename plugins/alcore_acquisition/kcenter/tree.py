@@ -137,8 +137,37 @@ class Tree:
                         self.cid[t0 + at] = j
                         rho_lo2[t0 + at] = lo
                         rho_hi2[t0 + at] = hi
+        self.reassign_far(rho_lo2, rho_hi2)
         self.rho_lo = round32(np.sqrt(rho_lo2) * (1.0 - 4 * _U64), down=True)
         self.rho_hi = round32(np.sqrt(rho_hi2) * (1.0 + 4 * _U64), down=False)
+
+    def reassign_far(self, rho_lo2: np.ndarray, rho_hi2: np.ndarray) -> None:
+        """Rows far from their cluster look for a nearer one among all clusters.
+
+        A row is first placed in the group of its nearest group centre; where the sample gave its
+        neighbourhood no cluster in that group (rows of a structure the group centres missed),
+        the nearest cluster of another group can be far nearer. Rows beyond twice the median
+        radius are matched against every cluster (a small product: such rows are few), which
+        keeps the clusters tight and the bounds that depend on their radii useful.
+        """
+        rows, tree = self.rows, self.tree
+        far = np.flatnonzero(rho_hi2 > 4.0 * np.median(rho_hi2))
+        far = far[np.argsort(rho_hi2[far])[::-1][: max(1, rows.n // 4)]]
+        far = np.sort(far)
+        step = int(max(1, rows.work_bytes // (16 * self.n_clusters)))
+        for a0 in range(0, len(far), step):
+            at = far[a0 : a0 + step]
+            centred = rows.take(at) - self.m
+            gk = rows.matmul_t(centred, tree["centred"])
+            pick = np.argmin(tree["q"][None, :] - 2.0 * gk, axis=1)
+            terms = {"q": tree["q"][pick], "norm": tree["norm"][pick]}
+            cnorm = np.sqrt(self.qx[at] * (1.0 + self.g_direct))
+            g_sel = gk[np.arange(len(at)), pick]
+            lo, hi = self.product_bounds(g_sel, self.qx[at], cnorm, terms, centred=True)
+            better = hi < rho_hi2[at]
+            self.cid[at[better]] = pick[better]
+            rho_lo2[at[better]] = lo[better]
+            rho_hi2[at[better]] = hi[better]
 
     def build_clusters(self, centre_rows: np.ndarray) -> None:
         """Cluster member lists and radii, and each group's radius around its top cluster."""
