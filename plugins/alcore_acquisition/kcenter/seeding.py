@@ -17,9 +17,7 @@ class Seeding:
     def centre_blocks(self, centre_rows: np.ndarray) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
         """Blocks of (sorted) centre row ids with their product terms, sized to the work memory."""
         rows = self.rows
-        # centred centre rows up to 1/32 of the matrix: each block costs a sweep over the rows
-        # (tiles, their products and bookkeeping), so fewer wider blocks are much cheaper
-        width = int(max(1, rows.work_rows, rows.nbytes // (32 * rows.row_bytes)))
+        width = int(max(1, min(rows.work_rows, rows.work_bytes // self.n_clusters)))
         for b0 in range(0, len(centre_rows), width):
             ids = centre_rows[b0 : b0 + width]
             yield ids, self.centre_terms(rows.host(rows.take(ids)))

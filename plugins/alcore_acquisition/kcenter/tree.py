@@ -175,6 +175,7 @@ class Tree:
             g_sel = gk[np.arange(len(at)), pick]
             lo, hi = self.product_bounds(g_sel, self.qx[at], cnorm, terms, centred=True)
             better = hi < rho_hi2[at]
+            self.stats["reassigned"] = self.stats.get("reassigned", 0) + int(better.sum())
             self.cid[at[better]] = pick[better]
             rho_lo2[at[better]] = lo[better]
             rho_hi2[at[better]] = hi[better]
