@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -97,14 +96,14 @@ class Seeding:
                 self.seed_rows(np.arange(t0, t1), chunk[t0 - start : t1 - start] - self.m, ids, terms)
             return
         order = np.argsort(cid, kind="stable")
-        began = time.perf_counter()
+        began = self.clock()
         done = min(len(order), tile)
         at = np.sort(order[:done])
         self.seed_rows(start + at, self.gather(chunk, at) - self.m, ids, terms)
-        dense_rate = (time.perf_counter() - began) / max(1, done)
-        began, pruned_rows = time.perf_counter(), 0
+        dense_rate = (self.clock() - began) / max(1, done)
+        began, pruned_rows = self.clock(), 0
         for a0, a1 in tiles(cid[order[done:]]):
-            if pruned_rows >= 4 * tile and time.perf_counter() - began > dense_rate * pruned_rows:
+            if pruned_rows >= 4 * tile and self.clock() - began > dense_rate * pruned_rows:
                 self.count("seed-switched")
                 rest = np.sort(order[done + a0 :])
                 for r0 in range(0, len(rest), tile):
