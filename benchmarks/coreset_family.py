@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/coreset_family.py                    # every workload, then the HDF5 case
     python benchmarks/coreset_family.py --only video-base,gauss-cold-300 --skip-hdf5
+    python benchmarks/coreset_family.py --jobs 4 --skip-hdf5  # four scripts side by side
 
 Each workload is generated deterministically, written to a ``.npy`` file, and then timed in a
 fresh process per measurement: alcore ``kcenter`` and the plain exact loop (one float32
@@ -316,6 +317,27 @@ def run_family(args: argparse.Namespace, work: Path) -> list[dict]:
     return rows
 
 
+def run_parallel(args: argparse.Namespace, work: Path) -> list[dict]:
+    """Split the workloads over ``--jobs`` copies of this script; each still times its pairs
+    back to back in fresh processes, so every ratio compares two runs under the same load."""
+    chosen = [w.name for w in FAMILY if not args.only or w.name in args.only.split(",")]
+    parts = []
+    for i in range(args.jobs):
+        names = chosen[i :: args.jobs]
+        if not names:
+            continue
+        out = work / f"part-{i}.json"
+        cmd = [sys.executable, __file__, "--only", ",".join(names), "--skip-hdf5", "--json", str(out)]
+        cmd += ["--check-work", str(args.check_work)] + (["--no-check"] if args.no_check else [])
+        parts.append((subprocess.Popen(cmd), out))
+    rows = []
+    for proc, out in parts:
+        if proc.wait() != 0:
+            raise SystemExit(f"a part failed: {proc.args}")
+        rows += json.loads(out.read_text())["rows"]
+    return sorted(rows, key=lambda r: chosen.index(r["name"]))
+
+
 def run_hdf5(args: argparse.Namespace, work: Path) -> dict:
     """Write a video-like matrix larger than the allowance to HDF5; select from it streaming."""
     import h5py
@@ -346,6 +368,7 @@ def main() -> None:
     parser.add_argument("--h5-labeled", type=int, default=5000)
     parser.add_argument("--allowance-mib", type=int, default=256, help="memory allowance for the HDF5 case")
     parser.add_argument("--json", default="", help="also write the results here")
+    parser.add_argument("--jobs", type=int, default=1, help="workload scripts run side by side")
     parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -362,7 +385,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="coreset-family-") as tmp:
         work = Path(tmp)
-        rows = run_family(args, work)
+        rows = run_parallel(args, work) if args.jobs > 1 else run_family(args, work)
         big = None if args.skip_hdf5 else run_hdf5(args, work)
     print(f"\n## results (total {time.perf_counter() - began:.0f} s)\n")
     print(

@@ -6,7 +6,9 @@ ties, same seeded cold start). Speed comes from not computing what cannot change
 
 1. A two-level cluster tree is built once from a sample (group centres, and inside each group a
    furthest-first cover as cluster centres), and every row is assigned to a cluster with
-   rigorous bounds on its distance to the cluster centre. Clusters keep their radius and the
+   rigorous bounds on its distance to the cluster centre (rows left far from their group's
+   clusters, where the sample missed their neighbourhood, are matched against every cluster, so
+   that no cluster is stretched over distant structures). Clusters keep their radius and the
    largest nearest-centre distance of their rows; groups keep the same for their clusters.
 2. When a new centre ``s`` arrives, the triangle inequality bounds ``||x - s||`` from below
    from ``||s - group/cluster centre||`` (small matrix-vector products) and the stored radii.

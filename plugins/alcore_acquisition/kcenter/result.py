@@ -28,5 +28,6 @@ class KCenterResult:
     #: how often each path ran: ``tree``/``no-tree`` (set-up), ``seed-pruned``/``seed-dense``,
     #: per pick ``pruned``, ``pass`` (a pass over all rows) or ``stored`` (products kept by an
     #: earlier multi-row pass), passes by kind ``plain``/``multi-row``, and why the tree was
-    #: bypassed (``tree-rejected``: its bounds left too many rows; ``skipped``: not tested)
+    #: bypassed (``tree-rejected``: its bounds left too many rows; ``skipped``: not tested),
+    #: and ``reassigned``: rows moved to a nearer cluster of another group at set-up
     stats: dict[str, int] = field(default_factory=dict)

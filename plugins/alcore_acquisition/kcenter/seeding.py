@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,14 +23,19 @@ class Seeding:
 
     def cluster_centre_bounds(self, terms: dict[str, Any]) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
         """Bounds on true distances (not squared) from every cluster centre to slices of centres."""
-        tree = self.tree
-        step = int(max(1, self.rows.work_bytes // (48 * self.n_clusters)))
-        for c0 in range(0, len(terms["q"]), step):
-            cols = slice(c0, c0 + step)
-            part = {key: value[cols] for key, value in terms.items()}
-            g = self.rows.matmul_t(tree["centred"], part["centred"])
-            lo, hi = self.product_bounds(g, tree["q"][:, None], tree["norm"][:, None], part, centred=True)
-            yield cols, np.sqrt(lo) * (1.0 - 4 * _U64), np.sqrt(hi) * (1.0 + 4 * _U64)
+        tree, work = self.tree, self.rows.work_bytes
+        # one product per work-sized column block (tall-thin products are slow), bounds in
+        # narrower slices since they hold about ten float64 temporaries of their size
+        wide = int(max(1, work // (4 * self.n_clusters)))
+        step = int(max(1, work // (48 * self.n_clusters)))
+        for w0 in range(0, len(terms["q"]), wide):
+            g_wide = self.rows.matmul_t(tree["centred"], terms["centred"][w0 : w0 + wide])
+            for c0 in range(0, g_wide.shape[1], step):
+                cols = slice(w0 + c0, w0 + min(c0 + step, g_wide.shape[1]))
+                part = {key: value[cols] for key, value in terms.items() if key != "centred"}
+                g = g_wide[:, c0 : c0 + step]
+                lo, hi = self.product_bounds(g, tree["q"][:, None], tree["norm"][:, None], part, centred=True)
+                yield cols, np.sqrt(lo) * (1.0 - 4 * _U64), np.sqrt(hi) * (1.0 + 4 * _U64)
 
     def start_intervals(self) -> None:
         """Every row starts with no centre: an infinite interval."""
@@ -92,14 +96,14 @@ class Seeding:
                 self.seed_rows(np.arange(t0, t1), chunk[t0 - start : t1 - start] - self.m, ids, terms)
             return
         order = np.argsort(cid, kind="stable")
-        began = time.perf_counter()
+        began = self.clock()
         done = min(len(order), tile)
         at = np.sort(order[:done])
         self.seed_rows(start + at, self.gather(chunk, at) - self.m, ids, terms)
-        dense_rate = (time.perf_counter() - began) / max(1, done)
-        began, pruned_rows = time.perf_counter(), 0
+        dense_rate = (self.clock() - began) / max(1, done)
+        began, pruned_rows = self.clock(), 0
         for a0, a1 in tiles(cid[order[done:]]):
-            if pruned_rows >= 4 * tile and time.perf_counter() - began > dense_rate * pruned_rows:
+            if pruned_rows >= 4 * tile and self.clock() - began > dense_rate * pruned_rows:
                 self.count("seed-switched")
                 rest = np.sort(order[done + a0 :])
                 for r0 in range(0, len(rest), tile):

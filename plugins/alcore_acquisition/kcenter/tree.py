@@ -105,7 +105,12 @@ class Tree:
         return np.take(block, idx, axis=0)
 
     def assign_pass(self) -> None:
-        """One pass: check values, row terms, and each row's cluster with rigorous radius bounds."""
+        """One pass: check values, row terms, and each row's cluster with rigorous radius bounds.
+
+        Each chunk is read once: its rows get their group (nearest group centre) tile by tile,
+        then the rows of each group, gathered in tiles, meet only that group's clusters. Going
+        group by group rather than tile by tile keeps the products few and large.
+        """
         rows, n, tree = self.rows, self.rows.n, self.tree
         self.qx = np.zeros(n)
         self.cid = np.zeros(n, dtype=self.index_dtype)
@@ -115,30 +120,65 @@ class Tree:
         tile = int(max(1, min(rows.chunk_rows, rows.work_rows)))
         for start, stop, chunk in rows.chunks():
             rows.check_finite(chunk, np.arange(start, stop), self.max_abs)
+            group = np.empty(stop - start, dtype=np.int32)
             for t0 in range(start, stop, tile):
                 t1 = min(stop, t0 + tile)
                 centred = chunk[t0 - start : t1 - start] - self.m
-                q = rows.sqdist(centred, 0.0)
-                self.qx[t0:t1] = q
-                cnorm = np.sqrt(q * (1.0 + self.g_direct))
-                group = np.argmin(q_tops[None, :] - 2.0 * rows.matmul_t(centred, self.top_rows), axis=1)
-                for g in np.unique(group):
-                    j0, j1 = self.group_offsets[g], self.group_offsets[g + 1]
-                    members = np.flatnonzero(group == g)
-                    step = int(max(1, rows.work_bytes // (16 * (j1 - j0))))
-                    for a0 in range(0, len(members), step):
-                        at = members[a0 : a0 + step]
-                        gk = rows.matmul_t(self.gather(centred, at), tree["centred"][j0:j1])
-                        pick = np.argmin(tree["q"][None, j0:j1] - 2.0 * gk, axis=1)
-                        j = j0 + pick
-                        terms = {"q": tree["q"][j], "norm": tree["norm"][j]}
-                        g_sel = gk[np.arange(len(at)), pick]
-                        lo, hi = self.product_bounds(g_sel, q[at], cnorm[at], terms, centred=True)
-                        self.cid[t0 + at] = j
-                        rho_lo2[t0 + at] = lo
-                        rho_hi2[t0 + at] = hi
+                self.qx[t0:t1] = rows.sqdist(centred, 0.0)
+                est = q_tops[None, :] - 2.0 * rows.matmul_t(centred, self.top_rows)
+                group[t0 - start : t1 - start] = np.argmin(est, axis=1)
+            del centred
+            order = np.argsort(group, kind="stable")
+            cuts = np.searchsorted(group[order], np.arange(self.n_groups + 1))
+            for g in range(self.n_groups):
+                j0, j1 = self.group_offsets[g], self.group_offsets[g + 1]
+                members = order[cuts[g] : cuts[g + 1]]
+                step = int(max(1, min(tile, rows.work_bytes // (16 * (j1 - j0)))))
+                for a0 in range(0, len(members), step):
+                    at = np.sort(members[a0 : a0 + step])
+                    gk = rows.matmul_t(self.gather(chunk, at) - self.m, tree["centred"][j0:j1])
+                    pick = np.argmin(tree["q"][None, j0:j1] - 2.0 * gk, axis=1)
+                    j = j0 + pick
+                    terms = {"q": tree["q"][j], "norm": tree["norm"][j]}
+                    g_sel = gk[np.arange(len(at)), pick]
+                    q = self.qx[start + at]
+                    cnorm = np.sqrt(q * (1.0 + self.g_direct))
+                    lo, hi = self.product_bounds(g_sel, q, cnorm, terms, centred=True)
+                    self.cid[start + at] = j
+                    rho_lo2[start + at] = lo
+                    rho_hi2[start + at] = hi
+        self.reassign_far(rho_lo2, rho_hi2)
         self.rho_lo = round32(np.sqrt(rho_lo2) * (1.0 - 4 * _U64), down=True)
         self.rho_hi = round32(np.sqrt(rho_hi2) * (1.0 + 4 * _U64), down=False)
+
+    def reassign_far(self, rho_lo2: np.ndarray, rho_hi2: np.ndarray) -> None:
+        """Rows far from their cluster look for a nearer one among all clusters.
+
+        A row is first placed in the group of its nearest group centre; where the sample gave its
+        neighbourhood no cluster in that group (rows of a structure the group centres missed),
+        the nearest cluster of another group can be far nearer. Rows beyond twice the median
+        radius are matched against every cluster (a small product: such rows are few), which
+        keeps the clusters tight and the bounds that depend on their radii useful.
+        """
+        rows, tree = self.rows, self.tree
+        far = np.flatnonzero(rho_hi2 > 4.0 * np.median(rho_hi2))
+        far = far[np.argsort(rho_hi2[far])[::-1][: max(1, rows.n // 4)]]
+        far = np.sort(far)
+        step = int(max(1, rows.work_bytes // (16 * self.n_clusters)))
+        for a0 in range(0, len(far), step):
+            at = far[a0 : a0 + step]
+            centred = rows.take(at) - self.m
+            gk = rows.matmul_t(centred, tree["centred"])
+            pick = np.argmin(tree["q"][None, :] - 2.0 * gk, axis=1)
+            terms = {"q": tree["q"][pick], "norm": tree["norm"][pick]}
+            cnorm = np.sqrt(self.qx[at] * (1.0 + self.g_direct))
+            g_sel = gk[np.arange(len(at)), pick]
+            lo, hi = self.product_bounds(g_sel, self.qx[at], cnorm, terms, centred=True)
+            better = hi < rho_hi2[at]
+            self.stats["reassigned"] = self.stats.get("reassigned", 0) + int(better.sum())
+            self.cid[at[better]] = pick[better]
+            rho_lo2[at[better]] = lo[better]
+            rho_hi2[at[better]] = hi[better]
 
     def build_clusters(self, centre_rows: np.ndarray) -> None:
         """Cluster member lists and radii, and each group's radius around its top cluster."""
