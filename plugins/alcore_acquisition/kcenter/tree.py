@@ -136,20 +136,28 @@ class Tree:
                 step = int(max(1, min(tile, rows.work_bytes // (16 * (j1 - j0)))))
                 for a0 in range(0, len(members), step):
                     at = np.sort(members[a0 : a0 + step])
-                    gk = rows.matmul_t(self.gather(chunk, at) - self.m, tree["centred"][j0:j1])
-                    pick = np.argmin(tree["q"][None, j0:j1] - 2.0 * gk, axis=1)
-                    j = j0 + pick
-                    terms = {"q": tree["q"][j], "norm": tree["norm"][j]}
-                    g_sel = gk[np.arange(len(at)), pick]
-                    q = self.qx[start + at]
-                    cnorm = np.sqrt(q * (1.0 + self.g_direct))
-                    lo, hi = self.product_bounds(g_sel, q, cnorm, terms, centred=True)
+                    centred = self.gather(chunk, at) - self.m
+                    j, lo, hi = self.nearest_cluster(centred, self.qx[start + at], j0, j1)
                     self.cid[start + at] = j
                     rho_lo2[start + at] = lo
                     rho_hi2[start + at] = hi
         self.reassign_far(rho_lo2, rho_hi2)
         self.rho_lo = round32(np.sqrt(rho_lo2) * (1.0 - 4 * _U64), down=True)
         self.rho_hi = round32(np.sqrt(rho_hi2) * (1.0 + 4 * _U64), down=False)
+
+    def nearest_cluster(
+        self, centred: np.ndarray, q: np.ndarray, j0: int, j1: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For centred rows with squared norms ``q``: their nearest cluster among ``j0:j1`` and
+        rigorous lower and upper bounds on the squared distance to its centre."""
+        tree = self.tree
+        gk = self.rows.matmul_t(centred, tree["centred"][j0:j1])
+        pick = np.argmin(tree["q"][None, j0:j1] - 2.0 * gk, axis=1)
+        j = j0 + pick
+        terms = {"q": tree["q"][j], "norm": tree["norm"][j]}
+        cnorm = np.sqrt(q * (1.0 + self.g_direct))
+        lo, hi = self.product_bounds(gk[np.arange(len(j)), pick], q, cnorm, terms, centred=True)
+        return j, lo, hi
 
     def reassign_far(self, rho_lo2: np.ndarray, rho_hi2: np.ndarray) -> None:
         """Rows far from their cluster look for a nearer one among all clusters.
@@ -160,20 +168,14 @@ class Tree:
         radius are matched against every cluster (a small product: such rows are few), which
         keeps the clusters tight and the bounds that depend on their radii useful.
         """
-        rows, tree = self.rows, self.tree
+        rows = self.rows
         far = np.flatnonzero(rho_hi2 > 4.0 * np.median(rho_hi2))
         far = far[np.argsort(rho_hi2[far])[::-1][: max(1, rows.n // 4)]]
         far = np.sort(far)
         step = int(max(1, rows.work_bytes // (16 * self.n_clusters)))
         for a0 in range(0, len(far), step):
             at = far[a0 : a0 + step]
-            centred = rows.take(at) - self.m
-            gk = rows.matmul_t(centred, tree["centred"])
-            pick = np.argmin(tree["q"][None, :] - 2.0 * gk, axis=1)
-            terms = {"q": tree["q"][pick], "norm": tree["norm"][pick]}
-            cnorm = np.sqrt(self.qx[at] * (1.0 + self.g_direct))
-            g_sel = gk[np.arange(len(at)), pick]
-            lo, hi = self.product_bounds(g_sel, self.qx[at], cnorm, terms, centred=True)
+            pick, lo, hi = self.nearest_cluster(rows.take(at) - self.m, self.qx[at], 0, self.n_clusters)
             better = hi < rho_hi2[at]
             self.stats["reassigned"] = self.stats.get("reassigned", 0) + int(better.sum())
             self.cid[at[better]] = pick[better]
