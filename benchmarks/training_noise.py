@@ -48,6 +48,16 @@ def main() -> None:
     registry = get_registry()
     runs: dict[str, list[dict]] = {f"{o}:{lr:g}": [] for o, lr in settings}
     work = Path(tempfile.mkdtemp(prefix="alcore-noise-"))
+    dataset = require(registry, "dataset", "drivesim").build(dict(LEVELS[args.level]))
+    pool, val = list(dataset.pool()), list(dataset.val())
+    big = []
+    if args.val_sequences:
+        wide = require(registry, "dataset", "drivesim").build(
+            {**LEVELS[args.level], "val_sequences": args.val_sequences}
+        )
+        assert [p.id for p in wide.pool()] == [p.id for p in pool], "the pool must not change"
+        big = list(wide.val())
+    order = np.random.default_rng(123).permutation(len(pool))
     for seed in range(args.seeds):
         for optimizer, lr in settings:
             name = f"{optimizer}:{lr:g}"
@@ -62,15 +72,6 @@ def main() -> None:
                 cycles=max(1, len(sizes) - 1),
             ).validate()
             parts = build_components(cfg, registry, Reporter(quiet=True))
-            pool, val = list(parts.dataset.pool()), list(parts.dataset.val())
-            big = []
-            if args.val_sequences:
-                wide = require(registry, "dataset", "drivesim").build(
-                    {**LEVELS[args.level], "val_sequences": args.val_sequences}
-                )
-                assert [p.id for p in wide.pool()] == [p.id for p in pool], "the pool must not change"
-                big = list(wide.val())
-            order = np.random.default_rng(123).permutation(len(pool))
             curve, wide_curve, seconds = [], [], 0.0
             for cycle, n in enumerate(sizes):
                 t0 = time.perf_counter()
