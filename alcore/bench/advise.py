@@ -132,13 +132,14 @@ def _quick_reason(data: str, budget: str, ssl: bool, acq: str) -> str:
     if own.get("tie") or not own.get("clear"):
         verdict += " but no strategy was clearly ahead"
     detail = ""
-    if vs and vs.get("ci_low") is not None and vs.get("ci_high") is not None:
-        detail = (
-            f"; {acq} vs random on AUC {vs['mean']:+.2f} [{vs['ci_low']:+.2f}, {vs['ci_high']:+.2f}] "
-            f"over {vs['seeds']} seeds"
+    if vs:
+        low, high = vs.get("ci_low"), vs.get("ci_high")
+        interval = (
+            f" [{low:+.2f}, {high:+.2f}] over {vs['seeds']} seeds"
+            if low is not None and high is not None
+            else f" over {vs['seeds']} seed(s), no interval"
         )
-    elif vs:
-        detail = f"; {acq} vs random on AUC {vs['mean']:+.2f} over {vs['seeds']} seed(s), no interval"
+        detail = f"; {acq} vs random on AUC {vs['mean']:+.2f}{interval}"
     return f"alcore's shipped quick bench ({data}, {budget} budget) {verdict}{detail}"
 
 

@@ -67,6 +67,10 @@ def test_shipped_summary_is_cited_with_its_interval(monkeypatch, tmp_path) -> No
     assert "agrees" in text and "+1.50 [+0.50, +2.50] over 5 seeds" in text
     path.write_text(json.dumps(summary(clear=False)))
     assert "no strategy was clearly ahead" in _quick_reason("redundant", "high", False, "coreset")
+    one_seed = summary(clear=False)
+    one_seed["paired"][0].update(ci_low=None, ci_high=None, seeds=1)
+    path.write_text(json.dumps(one_seed))
+    assert "+1.50 over 1 seed(s), no interval" in _quick_reason("redundant", "high", False, "coreset")
 
 
 def test_an_indecisive_bench_falls_back_to_the_study(tmp_path) -> None:
