@@ -85,10 +85,13 @@ def files_of(samples: Sequence[Sample], with_labels: bool) -> list[dict]:
 
 
 def pipeline(train: bool, with_labels: bool, augment: Sequence[dict] = ()) -> list[dict]:
-    """MMSeg transforms: load image (and label), optional training augmentation, pack."""
-    steps: list[dict] = [dict(type="LoadImageFromFile")]
+    """MMSeg transforms: load image (and label) through the decoded-file cache, optional training
+    augmentation, pack."""
+    from alcore_mmseg.decoded import ANNOTATION_TYPE, IMAGE_TYPE
+
+    steps: list[dict] = [dict(type=IMAGE_TYPE)]
     if with_labels:
-        steps.append(dict(type="LoadAnnotations"))
+        steps.append(dict(type=ANNOTATION_TYPE))
     if train:
         steps.extend(augment)
     steps.append(
