@@ -17,6 +17,7 @@ import multiprocessing as mp
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,9 +59,17 @@ def shared_done(share_dir: Path) -> bool:
 
 
 def run_share(
-    cfg: RunConfig, share_dir: Path, registry: Registry | None = None, reporter: Reporter | None = None
+    cfg: RunConfig,
+    share_dir: Path,
+    registry: Registry | None = None,
+    reporter: Reporter | None = None,
+    acqs: Sequence[tuple[str, dict]] = (),
 ) -> None:
-    """Train and evaluate cycle 0 once for a share (continuing a share that was interrupted)."""
+    """Train and evaluate cycle 0 once for a share (continuing a share that was interrupted).
+
+    ``acqs``: the (name, options) of the share's strategies; the pool is then scored once for
+    all of them, and each cell starts with that cache instead of its own pass over the pool.
+    """
     from alcore.cycle import CycleKernel
     from alcore.loop import load_or_init_state
 
@@ -82,8 +91,22 @@ def run_share(
         kernel = CycleKernel(rd, c, reporter, cfg.seed)
         kernel.train(0, load_or_init_state(rd, cfg, c.pool))
         kernel.evaluate(0)
+        names = share_quantities(acqs, registry)
+        if names:
+            with kernel.quantities(0, kernel.fingerprint(rd.checkpoint(0)), names):
+                pass
     finally:
         rd.unlock()
+
+
+def share_quantities(acqs: Sequence[tuple[str, dict]], registry: Registry) -> list[str]:
+    """The model quantities any of ``acqs`` reads at a selection (one pass computes them all)."""
+    from alcore.selection import needed_quantities
+
+    names: set[str] = set()
+    for name, options in acqs:
+        names.update(needed_quantities(require(registry, "acquisition", name).build(options))[1])
+    return sorted(names)
 
 
 def prepare_cell(cell: Cell, cell_dir: Path, share_dir: Path) -> None:
@@ -99,6 +122,8 @@ def prepare_cell(cell: Cell, cell_dir: Path, share_dir: Path) -> None:
     write_text(tmp.config, yaml.safe_dump(cell.config.to_dict(), sort_keys=False))
     for src, dst in zip(shared_files(RunDir(share_dir)), shared_files(tmp)):
         shutil.copyfile(src, dst)
+    if RunDir(share_dir).cache.is_file():  # the pool scored once for the share's strategies
+        shutil.copyfile(RunDir(share_dir).cache, tmp.cache)
     os.replace(tmp.root, cell_dir)
 
 
@@ -121,10 +146,14 @@ def _worker_init() -> None:
     limit_threads()
 
 
-def _share_task(cfg: RunConfig, share_dir: str) -> float:
+def _share_task(cfg: RunConfig, share_dir: str, acqs: Sequence[tuple[str, dict]] = ()) -> float:
     t0 = time.time()
-    run_share(cfg, Path(share_dir))
+    run_share(cfg, Path(share_dir), acqs=acqs)
     return time.time() - t0
+
+
+def _strategies(members: list[Cell]) -> list[tuple[str, dict]]:
+    return [(c.config.acq, dict(c.config.acq_options)) for c in members]
 
 
 def _cell_task(cell: Cell, cell_dir: str, share_dir: str) -> tuple[dict, float]:
@@ -249,6 +278,7 @@ class Bench:
 
     def _run_serial(self, todo: list[Cell], jobs: int, refs: dict[str, RunConfig]) -> dict[str, str]:
         failures: dict[str, str] = {}
+        groups = shares(todo)
         for name, cfg in refs.items():
             t0 = time.time()
             try:
@@ -260,7 +290,8 @@ class Bench:
             t0 = time.time()
             try:
                 if not RunDir(self.cell_dir(cell)).is_run():
-                    run_share(share_config(cell), self.share_dir(cell), self.registry)
+                    acqs = _strategies(groups.get(cell.share, [cell]))
+                    run_share(share_config(cell), self.share_dir(cell), self.registry, acqs=acqs)
                 result = run_cell(cell, self.cell_dir(cell), self.share_dir(cell), self.registry)
             except Exception as exc:  # one failing cell must not stop the others
                 failures[cell.name] = (
@@ -289,7 +320,9 @@ class Bench:
                 if all(RunDir(self.cell_dir(c)).is_run() for c in members):
                     submit_cells(members)
                 else:
-                    fut = ex.submit(_share_task, share_config(first), str(self.share_dir(first)))
+                    fut = ex.submit(
+                        _share_task, share_config(first), str(self.share_dir(first)), _strategies(members)
+                    )
                     pending[fut] = ("share", key)
             for name, cfg in refs.items():
                 fut = ex.submit(_share_task, cfg, str(self.root / "reference" / name))

@@ -16,7 +16,7 @@ from alcore.sdk.dataset import Sample
 from alcore.sdk.errors import StateError
 from alcore.sdk.model import Progress
 from alcore_mmseg import checkpoints, configs, data, distributed
-from alcore_mmseg.stack import SCOPE, building, quiet_mmengine, scope, unwrap
+from alcore_mmseg.stack import SCOPE, building, formatted_once, quiet_mmengine, scope, unwrap
 
 #: SGD learning rate when neither the user's config nor ``lr`` sets one: with poly decay it reaches
 #: the old 0.01 x 200-iteration accuracy in 120 iterations on the embedded default
@@ -109,7 +109,6 @@ def train_cycle(
     progress: Progress | None = None,
 ) -> tuple[torch.nn.Module, Path, dict]:
     """Train one cycle of ``model``; write its weights atomically; return (segmentor, path, SSL stats)."""
-    from mmengine.config import Config
     from mmengine.dist import barrier, is_main_process
     from mmengine.runner import Runner
 
@@ -125,7 +124,7 @@ def train_cycle(
         cfg = wrap_for_ssl(cfg, model, ssl, unlabeled, cycle)
     with scope():
         with building(model.config_name):
-            runner = Runner.from_cfg(Config(cfg))
+            runner = Runner.from_cfg(formatted_once(cfg))
         quiet_mmengine(runner.logger)
         runner.register_hook(ProgressHook(progress, cfg["train_cfg"]["max_iters"]))
         if model.warm_start and model.segmentor is not None:
