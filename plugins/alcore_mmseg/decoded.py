@@ -79,7 +79,9 @@ DECODED = DecodedCache()
 
 def _local(transform: Any) -> bool:
     """Whether a loader reads plain local files (other storage backends bypass the cache)."""
-    return getattr(transform, "file_client_args", None) is None and not getattr(transform, "backend_args", None)
+    if getattr(transform, "file_client_args", None) is not None:
+        return False
+    return not getattr(transform, "backend_args", None)
 
 
 def register() -> None:

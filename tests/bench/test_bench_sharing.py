@@ -21,13 +21,19 @@ def test_cycle_zero_is_shared_and_trained_once(tmp_path, monkeypatch):
     from alcore_mmseg.model import MMSegModel
 
     trainings: list[int] = []
-    original = MMSegModel.train
+    passes: list[tuple[str, ...]] = []
+    original, original_compute = MMSegModel.train, MMSegModel.compute
 
     def counting(self, labeled, unlabeled, cycle, *args, **kwargs):
         trainings.append(cycle)
         return original(self, labeled, unlabeled, cycle, *args, **kwargs)
 
+    def counting_compute(self, samples, quantities, *args, **kwargs):
+        passes.append(tuple(sorted(quantities)))
+        return original_compute(self, samples, quantities, *args, **kwargs)
+
     monkeypatch.setattr(MMSegModel, "train", counting)
+    monkeypatch.setattr(MMSegModel, "compute", counting_compute)
     grid = tiny_grid(acqs=["random", "entropy", "margin"])
     Bench(tmp_path / "b", grid, reporter=Reporter(quiet=True)).run(jobs=1)
 
@@ -35,6 +41,8 @@ def test_cycle_zero_is_shared_and_trained_once(tmp_path, monkeypatch):
     assert len(cells) == 3
     assert trainings.count(0) == 1
     assert trainings.count(1) == 3
+    # the share scores the pool once for entropy and margin; their cells read that cache
+    assert passes == [("embedding", "entropy", "margin")]
     assert len({sha(c / "cycles" / "000" / "checkpoint.pth") for c in cells}) == 1
     initial = {
         json.dumps(
