@@ -120,10 +120,11 @@ def prepare_cell(cell: Cell, cell_dir: Path, share_dir: Path) -> None:
     shutil.rmtree(tmp.root, ignore_errors=True)
     tmp.cycle(0).mkdir(parents=True)
     write_text(tmp.config, yaml.safe_dump(cell.config.to_dict(), sort_keys=False))
-    for src, dst in zip(shared_files(RunDir(share_dir)), shared_files(tmp)):
+    share = RunDir(share_dir)
+    for src, dst in zip(shared_files(share), shared_files(tmp)):
         shutil.copyfile(src, dst)
-    if RunDir(share_dir).cache.is_file():  # the pool scored once for the share's strategies
-        shutil.copyfile(RunDir(share_dir).cache, tmp.cache)
+    if share.cache.is_file():  # the pool scored once for the share's strategies
+        shutil.copyfile(share.cache, tmp.cache)
     os.replace(tmp.root, cell_dir)
 
 
@@ -290,7 +291,7 @@ class Bench:
             t0 = time.time()
             try:
                 if not RunDir(self.cell_dir(cell)).is_run():
-                    acqs = _strategies(groups.get(cell.share, [cell]))
+                    acqs = _strategies(groups[cell.share])
                     run_share(share_config(cell), self.share_dir(cell), self.registry, acqs=acqs)
                 result = run_cell(cell, self.cell_dir(cell), self.share_dir(cell), self.registry)
             except Exception as exc:  # one failing cell must not stop the others

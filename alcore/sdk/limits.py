@@ -24,7 +24,8 @@ from alcore.sdk.errors import ConfigError, DataError
 MIN_SIDE = 8
 
 
-def _env_number(name: str, default: float) -> float:
+def env_number(name: str, default: float) -> float:
+    """The number an ``ALCORE_*`` variable sets, else ``default``; anything else is a one-line error."""
     try:
         return float(os.environ.get(name, default))
     except ValueError:
@@ -32,11 +33,11 @@ def _env_number(name: str, default: float) -> float:
 
 
 def max_pixels() -> int:
-    return int(_env_number("ALCORE_MAX_PIXELS", 100_000_000))
+    return int(env_number("ALCORE_MAX_PIXELS", 100_000_000))
 
 
 def max_member_bytes() -> int:
-    return int(_env_number("ALCORE_MAX_MEMBER_MB", 1024) * (1 << 20))
+    return int(env_number("ALCORE_MAX_MEMBER_MB", 1024) * (1 << 20))
 
 
 def check_pixels(width: int, height: int, where: Any, what: str = "image", min_side: int = MIN_SIDE) -> None:
@@ -77,11 +78,11 @@ def _header_size(path: Path) -> tuple[int, int]:
 
 
 def max_member_ratio() -> float:
-    return _env_number("ALCORE_MAX_MEMBER_RATIO", 200)
+    return env_number("ALCORE_MAX_MEMBER_RATIO", 200)
 
 
 def max_text_bytes() -> int:
-    return int(_env_number("ALCORE_MAX_TEXT_KB", 1024) * 1024)
+    return int(env_number("ALCORE_MAX_TEXT_KB", 1024) * 1024)
 
 
 #: members smaller than this are not checked for their compression ratio (small text compresses well)
@@ -104,10 +105,10 @@ def check_yaml(text: str, where: Any) -> None:
     """Refuse YAML too large, or whose aliases expand past the node limit, before constructing it."""
     import yaml
 
-    limit_kb = _env_number("ALCORE_MAX_YAML_KB", 1024)
+    limit_kb = env_number("ALCORE_MAX_YAML_KB", 1024)
     if len(text.encode()) > limit_kb * 1024:
         raise ConfigError(f"config file '{where}' is over {limit_kb:.0f} KB (ALCORE_MAX_YAML_KB)")
-    limit = int(_env_number("ALCORE_MAX_YAML_NODES", 100_000))
+    limit = int(env_number("ALCORE_MAX_YAML_NODES", 100_000))
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:

@@ -16,25 +16,21 @@ from typing import Any
 
 import numpy as np
 
-#: bytes of decoded arrays one process keeps (``ALCORE_DECODED_CACHE_MB`` overrides; 0 disables)
-DEFAULT_LIMIT = 512 * 2**20
+from alcore.sdk.limits import env_number
+
+#: MiB of decoded arrays one process keeps (``ALCORE_DECODED_CACHE_MB`` overrides; 0 disables)
+DEFAULT_LIMIT_MB = 512
 IMAGE_TYPE = "AlcoreLoadImage"
 ANNOTATION_TYPE = "AlcoreLoadAnnotations"
-
-
-def _limit_from_env() -> int:
-    value = os.environ.get("ALCORE_DECODED_CACHE_MB", "")
-    try:
-        return int(float(value) * 2**20) if value.strip() else DEFAULT_LIMIT
-    except ValueError:
-        return DEFAULT_LIMIT
 
 
 class DecodedCache:
     """Decoded arrays by (file, decode flag, backend), within ``limit`` bytes; copies go out."""
 
     def __init__(self, limit: int | None = None) -> None:
-        self.limit = _limit_from_env() if limit is None else limit
+        if limit is None:
+            limit = int(env_number("ALCORE_DECODED_CACHE_MB", DEFAULT_LIMIT_MB) * 2**20)
+        self.limit = limit
         self._items: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
@@ -67,12 +63,6 @@ class DecodedCache:
                     self._bytes -= old.nbytes
             array = array.copy()
         return array
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._bytes = 0
-
 
 DECODED = DecodedCache()
 

@@ -93,3 +93,14 @@ def test_the_loaders_give_what_mmseg_loaders_give(tmp_path, reduce_zero_label):
     assert np.array_equal(ours["gt_seg_map"], theirs["gt_seg_map"])
     assert ours["gt_seg_map"].dtype == theirs["gt_seg_map"].dtype
     assert ours["img_shape"] == theirs["img_shape"] and ours["seg_fields"] == theirs["seg_fields"]
+
+
+def test_the_limit_comes_from_the_environment_and_a_bad_value_is_named(monkeypatch):
+    from alcore.sdk.errors import ConfigError
+    from alcore_mmseg.decoded import DecodedCache
+
+    monkeypatch.setenv("ALCORE_DECODED_CACHE_MB", "1.5")
+    assert DecodedCache().limit == int(1.5 * 2**20)
+    monkeypatch.setenv("ALCORE_DECODED_CACHE_MB", "lots")
+    with pytest.raises(ConfigError, match="ALCORE_DECODED_CACHE_MB must be a number, got 'lots'"):
+        DecodedCache()
