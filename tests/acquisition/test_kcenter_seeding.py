@@ -106,3 +106,32 @@ def min_distance_to(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
     for c in centres:
         out = np.minimum(out, np.sqrt(((x - c) ** 2).sum(axis=1)))
     return out
+
+
+def noisy_video(n: int, d: int, length: int, noise: float, seed: int) -> np.ndarray:
+    """Sequences of frames: a random walk in a rank-8 subspace around a scene point, with
+    per-frame isotropic noise ``noise`` relative to the distance between scene points."""
+    rng = np.random.default_rng(seed)
+    scale = np.sqrt(2.0 * d)
+    parts = []
+    for _ in range(-(-n // length)):
+        basis = rng.standard_normal((8, d)) / np.sqrt(d)
+        walk = np.cumsum(rng.standard_normal((length, 8)), axis=0)
+        walk *= 0.25 * scale / np.sqrt((walk**2).sum(axis=1)).max()
+        jitter = rng.standard_normal((length, d)) * noise * scale / np.sqrt(d)
+        parts.append(walk @ basis + rng.standard_normal(d) + jitter)
+    return (np.concatenate(parts)[:n] + 1.0).astype(np.float32)
+
+
+def test_noisy_clusters_seed_few_pairs_and_stay_exact() -> None:
+    """Per-row bounds keep the seeding's pruning on noisy clusters, whose radius (set by the
+    noisiest row) would leave most labeled rows possible for every row of the cluster."""
+    x = noisy_video(8000, 256, 80, 0.2, 0)
+    labeled = np.zeros(len(x), dtype=bool)
+    labeled[np.random.default_rng(1).choice(len(x), 500, replace=False)] = True
+    got = kcenter(x, labeled, 100)
+    assert got.stats["seed-pruned"] == 1
+    assert got.stats["seed-pairs"] < 0.3 * len(x) * labeled.sum()
+    assert np.array_equal(got.indices, greedy_kcenter_reference(x, labeled, 100))
+    greedy, centres = seeded(x, labeled, None)
+    check_intervals(x, greedy, centres)

@@ -42,7 +42,8 @@ class Intervals:
         centre = np.broadcast_to(np.asarray(centre, dtype=np.int64), idx.shape)
         lo, hi = self.lo[idx], self.hi[idx]
         wins = c_hi < lo
-        unsure = ~wins & (c_lo < hi)
+        # a row's own centre offered again cannot come nearer
+        unsure = ~wins & (c_lo < hi) & (centre != self.owner[idx])
         at = np.flatnonzero(wins)
         win_rows = idx[at]
         self.owner[win_rows] = centre[at]

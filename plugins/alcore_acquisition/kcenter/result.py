@@ -29,5 +29,6 @@ class KCenterResult:
     #: per pick ``pruned``, ``pass`` (a pass over all rows) or ``stored`` (products kept by an
     #: earlier multi-row pass), passes by kind ``plain``/``multi-row``, and why the tree was
     #: bypassed (``tree-rejected``: its bounds left too many rows; ``skipped``: not tested),
-    #: and ``reassigned``: rows moved to a nearer cluster of another group at set-up
+    #: ``reassigned``: rows moved to a nearer cluster of another group at set-up, and
+    #: ``seed-pairs``: (row, labeled row) products the seeding computed
     stats: dict[str, int] = field(default_factory=dict)

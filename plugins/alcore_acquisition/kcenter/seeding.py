@@ -13,10 +13,13 @@ from alcore_acquisition.kcenter.bounds import _U64
 class Seeding:
     """Seeds every row's interval against the labeled centres its cluster bounds leave possible."""
 
-    def centre_blocks(self, centre_rows: np.ndarray) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
-        """Blocks of (sorted) centre row ids with their product terms, sized to the work memory."""
+    def centre_blocks(
+        self, centre_rows: np.ndarray, widen: int = 1
+    ) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
+        """Blocks of (sorted) centre row ids with their product terms, sized to the work memory
+        (``widen`` times that: fewer blocks mean fewer sweeps over the rows)."""
         rows = self.rows
-        width = int(max(1, min(rows.work_rows, rows.work_bytes // self.n_clusters)))
+        width = int(max(1, widen * min(rows.work_rows, rows.work_bytes // self.n_clusters)))
         for b0 in range(0, len(centre_rows), width):
             ids = centre_rows[b0 : b0 + width]
             yield ids, self.centre_terms(rows.host(rows.take(ids)))
@@ -58,24 +61,67 @@ class Seeding:
     def seed_pass(self, centre_rows: np.ndarray) -> None:
         """First intervals: each row meets only the centres its cluster's bounds leave possible.
 
-        A row ``x`` of cluster ``j`` is within ``r_j + min_c ||μ_j - c||`` of some centre, and at
-        least ``||μ_j - c|| - r_j`` from centre ``c``; centres whose lower bound exceeds the upper
-        one are skipped for the whole cluster. Rows are visited sorted by cluster, so a tile's
-        product only involves the union of its clusters' remaining centres.
+        Every row first gets a direct distance to its cluster's nearest labeled centre ``c*``,
+        which bounds its nearest distance ``u_x`` from above. A centre ``c`` can only come
+        nearer to a row ``x`` of cluster ``j`` if ``||μ_j - c|| - ρ_x < u_x``; centres failing
+        that for every row of the cluster are skipped for the whole cluster. Measured per row
+        rather than from the cluster's radius, this bound keeps its power on noisy clusters,
+        whose radius an outlying row inflates (video-noisy: 4% of the pairs left instead of 59%).
+        Rows are visited sorted by cluster, so a tile's product only involves the union of its
+        clusters' remaining centres.
         """
         rows = self.rows
-        reach = np.full(self.n_clusters, np.inf)
-        for _, terms in self.centre_blocks(centre_rows):
-            for _, _, hi in self.cluster_centre_bounds(terms):
-                np.minimum(reach, hi.min(axis=1), out=reach)
-        reach_ceil = self.exact_ceil(((reach + self.cluster_radius) * (1.0 + 8 * _U64)) ** 2)
-        for ids, terms in self.centre_blocks(centre_rows):
+        nearest = self.seed_nearest(centre_rows)
+        if len(centre_rows) == 1:
+            return
+        live = np.ones(rows.n, dtype=bool)
+        live[centre_rows] = False
+        # per cluster, the largest ρ_x + u_x over its rows (as a true distance, rounded up)
+        widen = 1.0 / ((1.0 - self.g_exact) * (1.0 - 8 * _U64) ** 2)
+        spread = (self.rho_hi.astype(np.float64) + np.sqrt(self.hi * widen)) * (1.0 + 1e-9)
+        reach = np.full(self.n_clusters, -np.inf)
+        np.maximum.at(reach, self.cid[live], spread[live])
+        reach[nearest < 0] = np.inf
+        # blocks four work tiles wide (1/16 of the features at most): each block sweeps every
+        # cluster once, and a narrow block leaves most clusters with nothing to multiply
+        for ids, terms in self.centre_blocks(centre_rows, widen=4):
             relevant = np.empty((self.n_clusters, len(ids)), dtype=bool)
             for cols, lo, _ in self.cluster_centre_bounds(terms):
-                gap = np.maximum(lo - self.cluster_radius[:, None], 0.0) * (1.0 - 8 * _U64)
-                relevant[:, cols] = self.exact_floor(gap**2) <= reach_ceil[:, None]
+                relevant[:, cols] = lo * (1.0 - 8 * _U64) <= reach[:, None]
             for start, stop, chunk in rows.chunks():
                 self.seed_chunk(start, stop, chunk, ids, terms, relevant)
+
+    def seed_nearest(self, centre_rows: np.ndarray) -> np.ndarray:
+        """Offer every row its cluster's nearest centre (by the bounds); return those centres.
+
+        One direct distance a row, in tiles: it gives each row a finite upper bound on its
+        nearest distance before the pruned products start.
+        """
+        rows = self.rows
+        best = np.full(self.n_clusters, np.inf)
+        nearest = np.full(self.n_clusters, -1, dtype=np.int64)
+        for ids, terms in self.centre_blocks(centre_rows, widen=4):
+            for cols, _, hi in self.cluster_centre_bounds(terms):
+                at = np.argmin(hi, axis=1)
+                value = hi[np.arange(self.n_clusters), at]
+                better = value < best
+                best[better] = value[better]
+                nearest[better] = ids[cols][at[better]]
+        chosen = np.unique(nearest[nearest >= 0])
+        if not len(chosen):
+            return nearest
+        slot = np.full(self.n_clusters, -1, dtype=np.int64)
+        slot[nearest >= 0] = np.searchsorted(chosen, nearest[nearest >= 0])
+        centres = rows.take(chosen)
+        tile = int(max(1, min(rows.chunk_rows, rows.work_rows // 2)))
+        for start, stop, chunk in rows.chunks():
+            for t0 in range(start, stop, tile):
+                t1 = min(stop, t0 + tile)
+                at = slot[self.cid[t0:t1]]
+                diff = chunk[t0 - start : t1 - start] - self.gather(centres, at)
+                c_lo, c_hi = self.direct_bounds(rows.sqdist(diff, 0.0))
+                self.offer(np.arange(t0, t1), chosen[at], c_lo, c_hi)
+        return nearest
 
     def seed_chunk(
         self, start: int, stop: int, chunk: Any, ids: np.ndarray, terms: dict[str, Any], relevant: np.ndarray
@@ -132,6 +178,7 @@ class Seeding:
         full bound. Rows with rivals inside the margin take the full path of :meth:`seed_tile`.
         """
         g_all = self.rows.matmul_t(centred, terms["centred"])
+        self.stats["seed-pairs"] = self.stats.get("seed-pairs", 0) + len(idx) * len(col_ids)
         unit32 = 2.0**-24
         q_max, c_max = float(terms["q"].max()), float(terms["norm"].max())
         q_c = terms["q"].astype(np.float32)
@@ -194,7 +241,7 @@ class Seeding:
             self.offer(rows_r[first], cols_r[first], value[first], value[first])
 
 
-def tiles(sorted_ids: np.ndarray, small: int = 64, most: int = 512) -> Iterator[tuple[int, int]]:
+def tiles(sorted_ids: np.ndarray, small: int = 32, most: int = 256) -> Iterator[tuple[int, int]]:
     """Split rows sorted by cluster into tiles: a large cluster alone, small ones together."""
     cuts = np.concatenate([[0], np.flatnonzero(np.diff(sorted_ids)) + 1, [len(sorted_ids)]])
     begin = 0
