@@ -33,19 +33,26 @@ class Bounds:
 
     def centre_terms(self, block: np.ndarray) -> dict[str, Any]:
         """Per-centre quantities of the centred product bound, from host centre rows."""
-        parts: dict[str, list[np.ndarray]] = {"centred": [], "q": [], "h": [], "habs": []}
         step = max(1, self.rows.work_rows // 8)
-        for r0 in range(0, len(block), step):
-            diff = np.subtract(block[r0 : r0 + step], self.m64, dtype=np.float64)
-            parts["q"].append(np.add.reduce(diff * diff, axis=1))
-            prod = diff * self.m64
-            parts["h"].append(np.add.reduce(prod, axis=1))
-            parts["habs"].append(np.add.reduce(np.abs(prod, out=prod), axis=1))
-            parts["centred"].append(diff.astype(self.rows.np_dtype))
-        out: dict[str, Any] = {key: np.concatenate(value) for key, value in parts.items()}
+        parts = [self._step_terms(block[r0 : r0 + step]) for r0 in range(0, len(block), step)]
+        if len(parts) == 1:
+            out = parts[0]
+        else:
+            out = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
         out["centred"] = self.rows.put(out["centred"])
         out["norm"] = np.sqrt(out["q"]) * (1.0 + 4.0 * self.g_direct) + self.eta
         return out
+
+    def _step_terms(self, block: np.ndarray) -> dict[str, Any]:
+        """Centred rows (compute dtype) and their float64 ``q``, ``h`` and ``habs`` terms."""
+        diff = np.subtract(block, self.m64, dtype=np.float64)
+        prod = diff * self.m64
+        return {
+            "q": np.add.reduce(diff * diff, axis=1),
+            "h": np.add.reduce(prod, axis=1),
+            "habs": np.add.reduce(np.abs(prod, out=prod), axis=1),
+            "centred": diff.astype(self.rows.np_dtype),
+        }
 
     def product_bounds(
         self, g: np.ndarray, qx: np.ndarray, xnorm: np.ndarray, c: dict[str, Any], centred: bool

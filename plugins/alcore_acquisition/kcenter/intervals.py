@@ -39,7 +39,9 @@ class Intervals:
         A row moves to the centre when it is surely nearer, ignores it when surely not nearer,
         and settles exactly otherwise. Returns the rows whose nearest distance went down.
         """
-        centre = np.broadcast_to(np.asarray(centre, dtype=np.int64), idx.shape)
+        centre = np.asarray(centre, dtype=np.int64)
+        if centre.ndim == 0:
+            centre = np.full(idx.shape, centre)
         lo, hi = self.lo[idx], self.hi[idx]
         wins = c_hi < lo
         # a row's own centre offered again cannot come nearer

@@ -23,6 +23,8 @@ from alcore_acquisition.kcenter.tree import ranges
 
 #: rows per tile of the lean bound (arrays of this length stay in cache)
 _TILE = 16384
+#: up to this many clusters a pick meets every cluster centre directly, skipping the groups
+_FLAT_CLUSTERS = 1024
 
 
 class Passes:
@@ -65,11 +67,15 @@ class Passes:
         began = self.clock()
         s_block = rows.take(np.asarray([i]))
         single = {key: value[0] for key, value in self.centre_terms(rows.host(s_block)).items()}
-        tops = self.group_offsets[:-1]
-        g = rows.matmul_t(self.top_rows, single["centred"])
-        lo, _ = self.product_bounds(g, tree["q"][tops], tree["norm"][tops], single, centred=True)
-        floor = self.lower_gap(np.sqrt(lo) * (1.0 - 4 * _U64), self.group_radius)
-        groups = np.flatnonzero((self.gmax > -np.inf) & (floor < self.gmax))
+        if self.n_clusters <= _FLAT_CLUSTERS:
+            # one product with every cluster centre costs less than the group stage's calls
+            groups = np.arange(self.n_groups)
+        else:
+            tops = self.group_offsets[:-1]
+            g = rows.matmul_t(self.top_rows, single["centred"])
+            lo, _ = self.product_bounds(g, tree["q"][tops], tree["norm"][tops], single, centred=True)
+            floor = self.lower_gap(np.sqrt(lo) * (1.0 - 4 * _U64), self.group_radius)
+            groups = np.flatnonzero((self.gmax > -np.inf) & (floor < self.gmax))
         if len(groups) == self.n_groups:
             clusters, block = np.arange(self.n_clusters), tree["centred"]
         else:
@@ -77,7 +83,10 @@ class Passes:
             block = self.gather(tree["centred"], clusters)
         if len(clusters):
             g = rows.matmul_t(block, single["centred"])
-            lo, hi = self.product_bounds(g, tree["q"][clusters], tree["norm"][clusters], single, centred=True)
+            every = len(clusters) == self.n_clusters
+            q_c = tree["q"] if every else tree["q"][clusters]
+            norm_c = tree["norm"] if every else tree["norm"][clusters]
+            lo, hi = self.product_bounds(g, q_c, norm_c, single, centred=True)
             dlo = np.sqrt(lo) * (1.0 - 4 * _U64)
             dhi = np.sqrt(hi) * (1.0 + 4 * _U64)
             cmax = self.cmax[clusters]
@@ -95,10 +104,9 @@ class Passes:
             return np.zeros(0, dtype=np.int64)
         idx = self.members[ranges(self.offsets, clusters)]
         where = np.repeat(np.arange(len(clusters)), self.counts[clusters])
-        floor = np.maximum(
-            self.lower_gap(dlo[where], self.rho_hi[idx]),
-            self.lower_gap(self.rho_lo[idx], dhi[where]),
-        )
+        # a row is at least |dist(s, centre) - its radius| from s: the larger of the two gaps
+        gap = np.maximum(dlo[where] - self.rho_hi[idx], self.rho_lo[idx] - dhi[where])
+        floor = self.lower_gap(gap, 0.0)
         idx = idx[floor < self.hi[idx]]
         if len(idx) > cheaper:
             self.full_update(i, stored, "tree-rejected", began)

@@ -122,6 +122,7 @@ class Greedy(Bounds, Intervals, Tree, Seeding, Passes):
         if self.has_tree:
             self.refresh(np.arange(self.n_clusters))
         self.stats["seed-ms"] = int(1000 * (time.perf_counter() - began))
+        began = time.perf_counter()
         while len(picks) < k:
             i = self.next_pick()
             if i < 0:
@@ -130,6 +131,7 @@ class Greedy(Bounds, Intervals, Tree, Seeding, Passes):
             radii.append(math.sqrt(self.hi[i]))
             self.add_centre(i)
         last = self.next_pick()
+        self.stats["pick-ms"] = int(1000 * (time.perf_counter() - began))
         return KCenterResult(
             indices=np.asarray(picks, dtype=np.int64),
             radii=np.asarray(radii),
