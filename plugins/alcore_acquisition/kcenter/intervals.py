@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from alcore_acquisition.kcenter.tree import FLAT_CLUSTERS, ranges
 from alcore_acquisition.kcenter_reference import squared_distances
 
 
@@ -76,9 +77,14 @@ class Intervals:
             self.cmax[nonempty] = np.maximum.reduceat(self.hi_by_cluster, self.offsets[:-1][nonempty])
             self.gmax = np.maximum.reduceat(self.cmax, self.group_offsets[:-1])
             return
-        for j in clusters:
-            seg = self.members[self.offsets[j] : self.offsets[j + 1]]
-            self.cmax[j] = self.hi[seg].max() if len(seg) else -np.inf
+        clusters = clusters[self.counts[clusters] > 0]
+        if not len(clusters):
+            return
+        sizes = self.counts[clusters]
+        values = self.hi[self.members[ranges(self.offsets, clusters)]]
+        self.cmax[clusters] = np.maximum.reduceat(values, np.cumsum(sizes) - sizes)
+        if self.n_clusters <= FLAT_CLUSTERS:
+            return  # picks meet every cluster directly: the group maxima are not read
         for g in np.unique(self.group_of[clusters]):
             self.gmax[g] = self.cmax[self.group_offsets[g] : self.group_offsets[g + 1]].max()
 

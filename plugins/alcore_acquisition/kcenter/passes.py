@@ -19,12 +19,10 @@ from typing import Any
 import numpy as np
 
 from alcore_acquisition.kcenter.bounds import _U64
-from alcore_acquisition.kcenter.tree import ranges
+from alcore_acquisition.kcenter.tree import FLAT_CLUSTERS, ranges
 
 #: rows per tile of the lean bound (arrays of this length stay in cache)
 _TILE = 16384
-#: up to this many clusters a pick meets every cluster centre directly, skipping the groups
-_FLAT_CLUSTERS = 1024
 
 
 class Passes:
@@ -67,7 +65,7 @@ class Passes:
         began = self.clock()
         s_block = rows.take(np.asarray([i]))
         single = {key: value[0] for key, value in self.centre_terms(rows.host(s_block)).items()}
-        if self.n_clusters <= _FLAT_CLUSTERS:
+        if self.n_clusters <= FLAT_CLUSTERS:
             # one product with every cluster centre costs less than the group stage's calls
             groups = np.arange(self.n_groups)
         else:

@@ -9,6 +9,9 @@ import numpy as np
 
 from alcore_acquisition.kcenter.bounds import _U64, round32
 
+#: up to this many clusters a pick meets every cluster centre directly, skipping the groups
+FLAT_CLUSTERS = 1024
+
 
 class Tree:
     """Builds the cluster tree and assigns every row to a cluster with bounds on its radius."""
