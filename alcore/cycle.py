@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +43,7 @@ from alcore.sdk import faults
 from alcore.sdk.atomic import file_sha256, write_json, write_with
 from alcore.sdk.dataset import Dataset, Sample
 from alcore.sdk.errors import AlcoreError, StateError
+from alcore.sdk.limits import env_number
 from alcore.selection import Selection, needed_quantities, select_batch
 
 log = logging.getLogger("alcore")
@@ -102,7 +102,7 @@ class GroundTruthOracle:
 
 def stream_bytes() -> int:
     """Quantities larger than this many bytes are read from the cache in blocks, not loaded whole."""
-    return int(float(os.environ.get("ALCORE_STREAM_MB", "1024")) * (1 << 20))
+    return int(env_number("ALCORE_STREAM_MB", 1024) * (1 << 20))
 
 
 def split(pool: Sequence[Sample], state: PoolState) -> tuple[list[Sample], list[Sample]]:

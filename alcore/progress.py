@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from alcore.sdk.limits import env_number
 from alcore.sdk.model import Progress as ProgressFn
 
 #: seconds between plain progress lines off a terminal (environment: ALCORE_PROGRESS_INTERVAL)
@@ -34,7 +34,7 @@ class Reporter:
         self.quiet = quiet
         self.bars = not quiet and self.console.is_terminal
         if interval is None:
-            interval = float(os.environ.get("ALCORE_PROGRESS_INTERVAL", LINE_INTERVAL))
+            interval = env_number("ALCORE_PROGRESS_INTERVAL", LINE_INTERVAL)
         self.interval = interval
 
     def info(self, message: str) -> None:

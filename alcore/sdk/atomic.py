@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from alcore.sdk import faults
 from alcore.sdk.errors import CorruptFileError
+from alcore.sdk.limits import env_number
 
 
 def fsync_dir(path: Path) -> None:
@@ -86,7 +87,7 @@ def _jsonable(value: Any) -> Any:
 
 def max_json_bytes() -> int:
     """JSON files larger than this (``ALCORE_MAX_JSON_MB``, default 512) are refused before parsing."""
-    return int(float(os.environ.get("ALCORE_MAX_JSON_MB", "512")) * (1 << 20))
+    return int(env_number("ALCORE_MAX_JSON_MB", 512) * (1 << 20))
 
 
 def read_json(path: Path | str, expect: type | tuple[type, ...] | None = None) -> Any:
