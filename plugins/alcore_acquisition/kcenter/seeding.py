@@ -13,13 +13,10 @@ from alcore_acquisition.kcenter.bounds import _U64
 class Seeding:
     """Seeds every row's interval against the labeled centres its cluster bounds leave possible."""
 
-    def centre_blocks(
-        self, centre_rows: np.ndarray, widen: int = 1
-    ) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
-        """Blocks of (sorted) centre row ids with their product terms, sized to the work memory
-        (``widen`` times that: fewer blocks mean fewer sweeps over the rows)."""
+    def centre_blocks(self, centre_rows: np.ndarray) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
+        """Blocks of (sorted) centre row ids with their product terms, sized to the work memory."""
         rows = self.rows
-        width = int(max(1, widen * min(rows.work_rows, rows.work_bytes // self.n_clusters)))
+        width = int(max(1, min(rows.work_rows, rows.work_bytes // self.n_clusters)))
         for b0 in range(0, len(centre_rows), width):
             ids = centre_rows[b0 : b0 + width]
             yield ids, self.centre_terms(rows.host(rows.take(ids)))
@@ -82,9 +79,7 @@ class Seeding:
         reach = np.full(self.n_clusters, -np.inf)
         np.maximum.at(reach, self.cid[live], spread[live])
         reach[nearest < 0] = np.inf
-        # blocks four work tiles wide (1/16 of the features at most): each block sweeps every
-        # cluster once, and a narrow block leaves most clusters with nothing to multiply
-        for ids, terms in self.centre_blocks(centre_rows, widen=4):
+        for ids, terms in self.centre_blocks(centre_rows):
             relevant = np.empty((self.n_clusters, len(ids)), dtype=bool)
             for cols, lo, _ in self.cluster_centre_bounds(terms):
                 relevant[:, cols] = lo * (1.0 - 8 * _U64) <= reach[:, None]
@@ -100,7 +95,7 @@ class Seeding:
         rows = self.rows
         best = np.full(self.n_clusters, np.inf)
         nearest = np.full(self.n_clusters, -1, dtype=np.int64)
-        for ids, terms in self.centre_blocks(centre_rows, widen=4):
+        for ids, terms in self.centre_blocks(centre_rows):
             for cols, _, hi in self.cluster_centre_bounds(terms):
                 at = np.argmin(hi, axis=1)
                 value = hi[np.arange(self.n_clusters), at]
@@ -142,6 +137,10 @@ class Seeding:
                 self.seed_rows(np.arange(t0, t1), chunk[t0 - start : t1 - start] - self.m, ids, terms)
             return
         order = np.argsort(cid, kind="stable")
+        # rows of clusters this block cannot improve are left out before tiling
+        order = order[relevant.any(axis=1)[cid[order]]]
+        if not len(order):
+            return
         began = self.clock()
         done = min(len(order), tile)
         at = np.sort(order[:done])
