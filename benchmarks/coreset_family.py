@@ -9,7 +9,8 @@ Usage::
 Each workload is generated deterministically, written to a ``.npy`` file, and then timed in a
 fresh process per measurement: alcore ``kcenter`` and the plain exact loop (one float32
 matrix-vector product per pick with cached norms, the memory-bound baseline every pruning
-scheme must beat), alternating which runs first. Each process also reports its peak resident
+scheme must beat), ``--repeat`` pairs per workload alternating which runs first; the table gives
+median seconds and the median of the pairs' ratios. Each process also reports its peak resident
 memory above what it held with the features loaded (``/proc/self/clear_refs`` then ``VmHWM``).
 Where the float64 textbook reference is affordable (``--check-work``), alcore's picks are
 compared with it; otherwise with the reference on the same workload shrunk to a checkable size.
@@ -289,20 +290,28 @@ def run_family(args: argparse.Namespace, work: Path) -> list[dict]:
         fpath, lpath = work / "x.npy", work / "labeled.npy"
         np.save(fpath, x)
         np.save(lpath, labeled)
-        order = ("alcore", "plain") if number % 2 == 0 else ("plain", "alcore")
-        got = {}
-        for method in order:
-            got[method] = measure(method, fpath, lpath, w.k, work)
-        ours, plain = got["alcore"][1], got["plain"][1]
-        exact = check(w, x, labeled, got["alcore"][0], args.check_work) if not args.no_check else "-"
+        pairs = []
+        for rep in range(args.repeat):
+            order = ("alcore", "plain") if (number + rep) % 2 == 0 else ("plain", "alcore")
+            pairs.append({method: measure(method, fpath, lpath, w.k, work) for method in order})
+        picks = pairs[0]["alcore"][0]
+        if any(not np.array_equal(p["alcore"][0], picks) for p in pairs):
+            raise SystemExit(f"{w.name}: alcore's picks differ between repeats")
+        ours = {"seconds": statistics.median(p["alcore"][1]["seconds"] for p in pairs)}
+        plain = {"seconds": statistics.median(p["plain"][1]["seconds"] for p in pairs)}
+        ours["extra"] = max(p["alcore"][1]["extra"] for p in pairs)
+        ours["stats"] = pairs[0]["alcore"][1]["stats"]
+        exact = check(w, x, labeled, picks, args.check_work) if not args.no_check else "-"
+        ratios = [p["plain"][1]["seconds"] / p["alcore"][1]["seconds"] for p in pairs]
         row = {
             **asdict(w),
             "start": w.start,
             "alcore_s": ours["seconds"],
             "plain_s": plain["seconds"],
-            "ratio": plain["seconds"] / ours["seconds"],
+            "ratio": statistics.median(ratios),
+            "ratios": ratios,
             "extra": ours["extra"],
-            "plain_extra": plain["extra"],
+            "plain_extra": max(p["plain"][1]["extra"] for p in pairs),
             "exact": exact,
             "stats": ours["stats"],
             "load": os.getloadavg()[0],
@@ -328,7 +337,8 @@ def run_parallel(args: argparse.Namespace, work: Path) -> list[dict]:
             continue
         out = work / f"part-{i}.json"
         cmd = [sys.executable, __file__, "--only", ",".join(names), "--skip-hdf5", "--json", str(out)]
-        cmd += ["--check-work", str(args.check_work)] + (["--no-check"] if args.no_check else [])
+        cmd += ["--check-work", str(args.check_work), "--repeat", str(args.repeat)]
+        cmd += ["--no-check"] if args.no_check else []
         parts.append((subprocess.Popen(cmd), out))
     rows = []
     for proc, out in parts:
@@ -369,6 +379,9 @@ def main() -> None:
     parser.add_argument("--allowance-mib", type=int, default=256, help="memory allowance for the HDF5 case")
     parser.add_argument("--json", default="", help="also write the results here")
     parser.add_argument("--jobs", type=int, default=1, help="workload scripts run side by side")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="interleaved (alcore, plain) pairs per workload (medians)"
+    )
     parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
