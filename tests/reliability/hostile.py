@@ -87,9 +87,10 @@ def mask_png() -> bytes:
 
 def labelmap_of(size: int) -> bytes:
     """A label map of about ``size`` bytes with distinct lines (so it does not compress like a bomb)."""
-    lines, n = [], 0
-    while sum(len(x) for x in lines) < size:
+    lines, n, total = [], 0, 0
+    while total < size:
         lines.append(f"label{n}:{n % 256},{n // 256 % 256},{n // 65536 % 256}::\n")
+        total += len(lines[-1])
         n += 1
     return "".join(lines).encode()
 
