@@ -212,7 +212,7 @@ class Passes:
         width = 1
         if speculate and self.max_width > 1:
             width = int(min(self.max_width, 2 * self.spec_hits + 2))
-        top = largest(self.hi, width - 1)
+        top = self.likely_next(i, width - 1)
         ids = np.concatenate([[i], top]).astype(np.int64)
         order = np.argsort(ids)
         host = np.empty((len(ids), rows.dim), dtype=rows.np_dtype)
@@ -234,6 +234,38 @@ class Passes:
                 if len(ids) > 1:
                     self.spec_g[: len(ids) - 1, start + t0 : start + t0 + len(g_all)] = g_all[:, 1:].T
                 self.offer_products(g_all[:, 0], start + t0, i, terms, 0)
+
+    def likely_next(self, i: int, count: int) -> np.ndarray:
+        """Up to ``count`` rows likely to be the next picks after centre ``i`` (sorted ids).
+
+        The rows with the largest upper bounds are candidates; furthest-first is simulated on
+        them with approximate distances, to ``i`` and among themselves, so that candidates
+        next to ``i`` or to each other are passed over. Only speed depends on this guess: a
+        pick whose products were not stored gets a pass.
+        """
+        if count <= 0:
+            return np.zeros(0, dtype=np.int64)
+        rows = self.rows
+        cand = largest(self.hi, 4 * count + 8)
+        if len(cand) <= count:
+            return cand
+        block = rows.host(rows.take(np.sort(np.concatenate([cand, [i]]))))
+        at = int(np.searchsorted(np.sort(np.concatenate([cand, [i]])), i))
+        sq = np.add.reduce(block.astype(np.float64) ** 2, axis=1)
+        gram = block.astype(np.float64) @ block.astype(np.float64).T
+        dist = np.maximum(sq[:, None] + sq[None, :] - 2.0 * gram, 0.0)
+        keep = np.arange(len(block)) != at
+        dist_c = dist[np.ix_(keep, keep)]
+        current = np.minimum(self.hi[cand], dist[at, keep])
+        chosen = []
+        for _ in range(count):
+            j = int(np.argmax(current))
+            if not current[j] > 0:
+                break
+            chosen.append(j)
+            np.minimum(current, dist_c[j], out=current)
+            current[j] = -np.inf
+        return np.sort(cand[chosen])
 
     def stored_update(self, i: int) -> None:
         """Centre ``i``'s products with every row were stored by the last multi-row pass."""
