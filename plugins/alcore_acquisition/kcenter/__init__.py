@@ -14,8 +14,9 @@ ties, same seeded cold start). Speed comes from not computing what cannot change
    from ``||s - group/cluster centre||`` (small matrix-vector products) and the stored radii.
    A row whose bound is not below its nearest-centre distance cannot change: whole groups and
    clusters are skipped, then single rows. The labeled rows seed the distances the same way:
-   each cluster only meets the labeled rows that its bounds leave possible, for as long as that
-   measures cheaper per row than meeting every labeled row (the plain loop's way).
+   every row first gets its distance to its cluster's nearest labeled row, and each cluster
+   then only meets the labeled rows that could beat that for one of its rows, for as long as
+   that measures cheaper per row than meeting every labeled row (the plain loop's way).
 3. The remaining rows get a fast distance in the features' precision with a rigorous error
    bound (every rounding counted). Each row keeps its nearest-centre distance as an interval
    that always contains the reference's float64 value, plus the centre attaining it; the exact
@@ -24,8 +25,9 @@ ties, same seeded cold start). Speed comes from not computing what cannot change
 4. Each pick updates the intervals the cheapest exact way, chosen from what the run has
    measured so far: through the tree when its bounds leave few rows; otherwise a pass over all
    rows (one streaming matrix product, rows rejected by a lean bound in a few operations),
-   which also multiplies by the rows most likely to be picked next and stores those products,
-   so such a pick later needs no pass (the number stored follows how many were used). The tree
+   which also multiplies by the rows most likely to be picked next (furthest-first simulated
+   on the rows of largest bound) and stores those products, so such a pick later needs no pass
+   (the number stored follows how many were used). The tree
    is built only when the run is long enough to repay it; short cold starts never build one.
 
 Modules: :mod:`.api` (entry points), :mod:`.result`, :mod:`.storage` (row access),

@@ -63,7 +63,8 @@ class Seeding:
         nearer to a row ``x`` of cluster ``j`` if ``||μ_j - c|| - ρ_x < u_x``; centres failing
         that for every row of the cluster are skipped for the whole cluster. Measured per row
         rather than from the cluster's radius, this bound keeps its power on noisy clusters,
-        whose radius an outlying row inflates (video-noisy: 4% of the pairs left instead of 59%).
+        whose radius an outlying row inflates (video-noisy: 8% of the pairs multiplied, where the
+        radius bound left 59%).
         Rows are visited sorted by cluster, so a tile's product only involves the union of its
         clusters' remaining centres.
         """
