@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from alcore_acquisition.kcenter.tree import FLAT_CLUSTERS, ranges
+from alcore_acquisition.kcenter.tree import ranges
 from alcore_acquisition.kcenter_reference import squared_distances
 
 
@@ -83,7 +83,7 @@ class Intervals:
         sizes = self.counts[clusters]
         values = self.hi[self.members[ranges(self.offsets, clusters)]]
         self.cmax[clusters] = np.maximum.reduceat(values, np.cumsum(sizes) - sizes)
-        if self.n_clusters <= FLAT_CLUSTERS:
+        if self.flat:
             return  # picks meet every cluster directly: the group maxima are not read
         for g in np.unique(self.group_of[clusters]):
             self.gmax[g] = self.cmax[self.group_offsets[g] : self.group_offsets[g + 1]].max()

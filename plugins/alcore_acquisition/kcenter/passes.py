@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from alcore_acquisition.kcenter.bounds import _U64
-from alcore_acquisition.kcenter.tree import FLAT_CLUSTERS, ranges
+from alcore_acquisition.kcenter.tree import ranges
 
 #: rows per tile of the lean bound (arrays of this length stay in cache)
 _TILE = 16384
@@ -65,7 +65,7 @@ class Passes:
         began = self.clock()
         s_block = rows.take(np.asarray([i]))
         single = {key: value[0] for key, value in self.centre_terms(rows.host(s_block)).items()}
-        if self.n_clusters <= FLAT_CLUSTERS:
+        if self.flat:
             # one product with every cluster centre costs less than the group stage's calls
             groups = np.arange(self.n_groups)
         else:
@@ -249,11 +249,11 @@ class Passes:
         cand = largest(self.hi, 4 * count + 8)
         if len(cand) <= count:
             return cand
-        block = rows.host(rows.take(np.sort(np.concatenate([cand, [i]]))))
-        at = int(np.searchsorted(np.sort(np.concatenate([cand, [i]])), i))
-        sq = np.add.reduce(block.astype(np.float64) ** 2, axis=1)
-        gram = block.astype(np.float64) @ block.astype(np.float64).T
-        dist = np.maximum(sq[:, None] + sq[None, :] - 2.0 * gram, 0.0)
+        ids = np.sort(np.append(cand, i))
+        at = int(np.searchsorted(ids, i))
+        block = rows.host(rows.take(ids)).astype(np.float64)
+        sq = np.add.reduce(block * block, axis=1)
+        dist = np.maximum(sq[:, None] + sq[None, :] - 2.0 * (block @ block.T), 0.0)
         keep = np.arange(len(block)) != at
         dist_c = dist[np.ix_(keep, keep)]
         current = np.minimum(self.hi[cand], dist[at, keep])

@@ -91,6 +91,8 @@ class Tree:
         del block
         centres = pool[np.concatenate(fine)]
         self.n_clusters = len(centres)
+        #: picks meet every cluster centre directly (one product), skipping the group stage
+        self.flat = self.n_clusters <= FLAT_CLUSTERS
         self.n_groups = len(tops)
         self.group_offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self.group_of = np.repeat(np.arange(self.n_groups), sizes)
