@@ -182,7 +182,12 @@ def plain_loop(x: np.ndarray, labeled: np.ndarray, k: int, rng: np.random.Genera
 # -- fresh-process measurement ------------------------------------------------------------------
 
 
-def _status(key: str) -> int:
+def one_thread_env() -> dict[str, str]:
+    """This process's environment with every BLAS/OpenMP pool limited to one thread."""
+    return {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def proc_status(key: str) -> int:
     """A /proc/self/status memory figure in bytes (Linux)."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(key):
@@ -217,7 +222,7 @@ def worker(method: str, features_path: str, labeled_path: str, k: int, out_path:
     else:
         plain_loop(np.asarray(x[:part]), labeled[:part], 120, np.random.default_rng(0))
     Path("/proc/self/clear_refs").write_text("5")
-    before = _status("VmRSS:")
+    before = proc_status("VmRSS:")
     start = time.perf_counter()
     cpu = time.process_time()
     if method == "alcore":
@@ -228,7 +233,7 @@ def worker(method: str, features_path: str, labeled_path: str, k: int, out_path:
         picks = plain_loop(x, labeled, k, rng)
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu
-    peak = _status("VmHWM:")
+    peak = proc_status("VmHWM:")
     if handle is not None:
         handle.close()
     np.save(out_path, picks)
@@ -238,9 +243,8 @@ def worker(method: str, features_path: str, labeled_path: str, k: int, out_path:
 
 def measure(method: str, fpath: Path, lpath: Path, k: int, work: Path) -> tuple[np.ndarray, dict]:
     out = str(work / f"{method}-picks.npy")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     cmd = [sys.executable, __file__, "--worker", method, str(fpath), str(lpath), str(k), out]
-    subprocess.run(cmd, check=True, env=env)
+    subprocess.run(cmd, check=True, env=one_thread_env())
     return np.load(out), json.loads(Path(out + ".json").read_text())
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -31,19 +30,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from coreset_family import Workload, labeled_mask, video_rows  # noqa: E402
+from coreset_family import Workload, labeled_mask, one_thread_env, proc_status, video_rows  # noqa: E402
 
 MIB = 1 << 20
 FINGERPRINT = "benchmark-checkpoint"
 NAME = "embedding"
-
-
-def status(key: str) -> int:
-    """A /proc/self/status memory figure in bytes (Linux)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key):
-            return int(line.split()[1]) * 1024
-    return 0
 
 
 def write_cache(path: Path, w: Workload) -> float:
@@ -80,14 +71,14 @@ def select_worker(
 
     strategy = CoreSet()
     Path("/proc/self/clear_refs").write_text("5")
-    before = status("VmRSS:")
+    before = proc_status("VmRSS:")
     began, cpu = time.perf_counter(), time.process_time()
     max_bytes = None if in_memory else allowance
     with cache.stream(FINGERPRINT, ids, [NAME], compute, max_bytes=max_bytes) as values:
         handed = type(values[NAME]).__module__.split(".")[0]
         picks = strategy.select(values, labeled, k, np.random.default_rng(0))
     seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
-    peak = status("VmHWM:")
+    peak = proc_status("VmHWM:")
     np.save(out, picks)
     result = strategy.last_result
     info = {
@@ -106,9 +97,8 @@ def measure(
     cache: Path, lpath: Path, k: int, allowance: int, work: Path, in_memory: bool
 ) -> tuple[np.ndarray, dict]:
     out = str(work / ("memory" if in_memory else "stream"))
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     cmd = [sys.executable, __file__, "--worker", str(cache), str(lpath), str(k), str(allowance), out]
-    subprocess.run(cmd + (["--in-memory"] if in_memory else []), check=True, env=env)
+    subprocess.run(cmd + (["--in-memory"] if in_memory else []), check=True, env=one_thread_env())
     return np.load(out + ".npy"), json.loads(Path(out + ".json").read_text())
 
 
