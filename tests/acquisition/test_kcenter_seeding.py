@@ -37,10 +37,12 @@ def mirrored_mask(n: int, count: int, seed: int) -> np.ndarray:
     return out
 
 
-def seeded(x: np.ndarray, labeled: np.ndarray, n_clusters: int | None) -> tuple[Greedy, np.ndarray]:
+def seeded(
+    x: np.ndarray, labeled: np.ndarray, n_clusters: int | None, compiled: bool | None = None
+) -> tuple[Greedy, np.ndarray]:
     """A run stopped right after its first pick: the search state and every centre."""
     rows = Rows(x, None, None)
-    greedy = Greedy(rows, labeled, np.random.default_rng(0), n_clusters)
+    greedy = Greedy(rows, labeled, np.random.default_rng(0), n_clusters, compiled)
     with rows.compute_settings():
         result = greedy.run(1, False)
     return greedy, np.concatenate([np.flatnonzero(labeled), result.indices])
@@ -63,20 +65,23 @@ def check_intervals(x: np.ndarray, greedy: Greedy, centres: np.ndarray) -> None:
     assert np.array_equal(greedy.lo[live][exact], best[live][exact])
 
 
+@pytest.mark.parametrize("compiled", [True, False])
 @pytest.mark.parametrize("n_clusters", [None, 24, 200])
-def test_seeding_matches_brute_force_with_ties(n_clusters: int | None) -> None:
+def test_seeding_matches_brute_force_with_ties(n_clusters: int | None, compiled: bool) -> None:
     x = ties(5000, 12, 3)
     labeled = mirrored_mask(len(x), 400, 4)
-    greedy, centres = seeded(x, labeled, n_clusters)
+    greedy, centres = seeded(x, labeled, n_clusters, compiled)
     assert greedy.stats["seed-pruned" if greedy.has_tree else "seed-dense"] == 1
+    assert (greedy.stats.get("compiled") == 1) == (compiled and greedy.has_tree)
     check_intervals(x, greedy, centres)
 
 
-def test_seeding_matches_brute_force_on_blobs() -> None:
+@pytest.mark.parametrize("compiled", [True, False])
+def test_seeding_matches_brute_force_on_blobs(compiled: bool) -> None:
     x = blobs(8000, 20, 300, 5)
     labeled = np.zeros(len(x), dtype=bool)
     labeled[np.random.default_rng(6).choice(len(x), 1200, replace=False)] = True
-    greedy, centres = seeded(x, labeled, None)
+    greedy, centres = seeded(x, labeled, None, compiled)
     assert greedy.has_tree and greedy.stats["seed-pruned"] == 1
     check_intervals(x, greedy, centres)
 
@@ -92,7 +97,7 @@ def test_rows_far_from_their_cluster_move_and_picks_stay_exact() -> None:
     assert np.array_equal(got.indices, greedy_kcenter_reference(x, labeled, 200))
     greedy, _ = seeded(x, labeled, 150)
     x64 = x.astype(np.float64)
-    centres = greedy.tree["centred"].astype(np.float64) + greedy.m64
+    centres = x64[greedy.centre_ids]  # each cluster is centred on one of the rows
     dist = np.sqrt(squared_distances(x64, centres[greedy.cid]))
     assert (greedy.rho_lo <= dist * (1 + 1e-6)).all() and (dist <= greedy.rho_hi * (1 + 1e-6)).all()
     # no row sits in a cluster much farther than its nearest one among all clusters

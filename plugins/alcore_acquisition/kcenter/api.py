@@ -38,6 +38,7 @@ def kcenter(
     device: Any = None,
     chunk_rows: int | None = None,
     n_clusters: int | None = None,
+    compiled: bool | None = None,
 ) -> KCenterResult:
     """Run exact greedy k-center; return picks, radii and work counters.
 
@@ -45,6 +46,8 @@ def kcenter(
     N booleans, the initial centres. ``k`` is clamped to the number of unlabeled rows (with a
     warning). ``rng`` only draws the cold-start pick. ``device`` runs the products on a torch
     device; ``chunk_rows`` sets the rows per streamed chunk; ``n_clusters`` the pruning clusters.
+    ``compiled`` forces (True) or forbids (False) the compiled kernels; by default they run
+    wherever they can (in-memory float32/float64 NumPy features).
     """
     rows = Rows(features, device, chunk_rows)
     labeled = np.asarray(labeled_mask, dtype=bool).reshape(-1)
@@ -63,4 +66,4 @@ def kcenter(
     if rows.dim == 0:
         raise DataError("features have no columns")
     with rows.compute_settings():
-        return Greedy(rows, labeled, rng, n_clusters).run(k, took_all)
+        return Greedy(rows, labeled, rng, n_clusters, compiled).run(k, took_all)

@@ -96,6 +96,14 @@ class Intervals:
         reference's argmax: every other row is at most its upper bound, and an equal row with a
         lower index would have had an equal upper bound and been found first.
         """
+        if self.kernels is not None and self.has_tree:
+            counts = np.zeros(1, dtype=np.int64)
+            i = self.kernels.next_pick(
+                self.x, self.lo, self.hi, self.owner, self.exact, counts,
+                self.members, self.offsets, self.cid, self.cmax,
+            )  # fmt: skip
+            self.exact_distances += int(counts[0])
+            return int(i)
         while True:
             i = int(np.argmax(self.hi))
             if not self.hi[i] > -np.inf:

@@ -36,6 +36,10 @@ class Passes:
         if not self.has_tree:
             self.full_update(i, i in self.spec_pos, None)
             return
+        if self.kernels is not None:
+            if not self.tree_update_compiled(i):
+                self.refresh(np.arange(self.n_clusters))
+            return
         moved = self.tree_update(i)
         if moved is not None:
             self.refresh(np.unique(np.concatenate([np.asarray([self.cid[i]]), self.cid[moved]])))
@@ -113,6 +117,44 @@ class Passes:
         moved = self.direct_update(i, np.sort(idx), s_block[0])
         self.record("pruned", began)
         return moved
+
+    def tree_update_compiled(self, i: int) -> bool:
+        """:meth:`tree_update` in one compiled call (every cluster met directly, cluster maxima
+        kept up to date); False after a full update instead."""
+        stored = i in self.spec_pos
+        full = self.seconds.get("stored" if stored else "pass")
+        tree_cost = self.seconds.get("pruned")
+        self.picks_since_test += 1
+        if full is None and self.picks_since_test % 16 == 0:
+            self.full_update(i, stored, "probe")
+            return False
+        if full is not None and tree_cost is not None and tree_cost > full and self.picks_since_test % 16:
+            self.full_update(i, stored, "skipped")
+            return False
+        began = self.clock()
+        n = self.rows.n
+        if not hasattr(self, "pick_work"):
+            self.pick_work = (
+                np.empty(n, dtype=np.int64),
+                np.empty((self.n_clusters, 3)),
+                np.zeros(self.n_clusters, dtype=bool),
+            )
+        # a stored product costs a few operations a row, a direct distance about a row's width
+        limit = n // 16 if stored else n // 2
+        counts = np.zeros(1, dtype=np.int64)
+        checked = self.kernels.tree_pick(
+            self.x, i, self.centre_ids, self.cluster_radius, self.centre_lo, self.cmax, self.members,
+            self.offsets, self.cid, self.rho_lo, self.rho_hi, limit, self.g_fast, self.g_exact, self.eta,
+            self.lo, self.hi, self.owner, self.exact, counts, *self.pick_work,
+        )  # fmt: skip
+        self.exact_distances += int(counts[0])
+        if checked < 0:
+            self.full_update(i, stored, "tree-rejected", began)
+            return False
+        self.count("pruned")
+        self.rows_checked += int(checked)
+        self.record("pruned", began)
+        return True
 
     def record(self, way: str, began: float) -> None:
         """Fold the seconds since ``began`` into the moving average cost of ``way``."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 import numpy as np
 
+from alcore.sdk.errors import DataError
 from alcore_acquisition.kcenter.bounds import _U64, Bounds, gamma
 from alcore_acquisition.kcenter.intervals import Intervals
 from alcore_acquisition.kcenter.passes import Passes
@@ -31,6 +33,7 @@ class Greedy(Bounds, Intervals, Tree, Seeding, Passes):
         labeled: np.ndarray,
         rng: np.random.Generator | None,
         n_clusters: int | None,
+        compiled: bool | None = None,
     ) -> None:
         self.rows = rows
         self.labeled = labeled
@@ -64,6 +67,28 @@ class Greedy(Bounds, Intervals, Tree, Seeding, Passes):
         # way (measured: the seeding fell back to the plain way, 0.67x the plain loop)
         on_cpu = rows.torch is None or rows.device.type == "cpu"
         self.clock = time.process_time if on_cpu else time.perf_counter
+        if compiled and not kernels_fit(rows):
+            raise DataError("compiled k-center needs in-memory float32 or float64 NumPy features")
+        self.compiled = compiled
+        #: the compiled kernels of :mod:`.compiled`, loaded when a tree is built and they fit
+        self.kernels: Any = None
+
+    def load_kernels(self) -> None:
+        """Load the compiled kernels if they fit the features (numba compiles them on first use
+        after an install, about 8 s, and caches them; later processes load them in about 0.4 s)."""
+        if not kernels_fit(self.rows):
+            return
+        try:
+            from alcore_acquisition.kcenter import compiled as kernels
+        except ImportError:  # numba missing on this platform: the NumPy path gives the same picks
+            if self.compiled:
+                raise
+            return
+        self.kernels = kernels
+        self.x = np.asarray(self.rows.source)
+        # relative error of the kernels' float64 distance, summed in any order
+        self.g_fast = 2.0 * gamma(self.rows.dim + 4, _U64)
+        self.count("compiled")
 
     def count(self, what: str) -> None:
         """Count one use of a path (reported in the result's ``stats``)."""
@@ -94,6 +119,8 @@ class Greedy(Bounds, Intervals, Tree, Seeding, Passes):
         pool, block, norms = self.choose_centring()
         self.has_tree = self.tree_pays(k, len(centre_rows) if self.labeled.any() else 0)
         self.count("tree" if self.has_tree else "no-tree")
+        if self.has_tree and self.compiled is not False:
+            self.load_kernels()
         if self.has_tree:
             self.build_tree(pool, block, norms)
             del block
@@ -142,3 +169,12 @@ class Greedy(Bounds, Intervals, Tree, Seeding, Passes):
             exact_distances=self.exact_distances,
             stats=dict(self.stats),
         )
+
+
+def kernels_fit(rows: Rows) -> bool:
+    """Whether the compiled kernels can read these features in place: an in-memory, native,
+    C-ordered float32 or float64 NumPy array (float16, h5py and torch keep the NumPy path)."""
+    if rows.kind != "numpy" or not isinstance(rows.source, np.ndarray):
+        return False
+    source = np.asarray(rows.source)
+    return source.dtype in (np.float32, np.float64) and source.dtype.isnative and source.flags.c_contiguous

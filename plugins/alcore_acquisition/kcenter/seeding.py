@@ -7,16 +7,23 @@ from typing import Any
 
 import numpy as np
 
-from alcore_acquisition.kcenter.bounds import _U64
+from alcore_acquisition.kcenter.bounds import _U64, round32
+from alcore_acquisition.kcenter.tree import ranges
+
+#: a cluster that leaves more than this share of a block's centres possible is seeded by products
+DENSE_SHARE = 0.5
 
 
 class Seeding:
     """Seeds every row's interval against the labeled centres its cluster bounds leave possible."""
 
-    def centre_blocks(self, centre_rows: np.ndarray) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
-        """Blocks of (sorted) centre row ids with their product terms, sized to the work memory."""
+    def centre_blocks(
+        self, centre_rows: np.ndarray, share: int = 1
+    ) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
+        """Blocks of (sorted) centre row ids with their product terms, sized to the work memory
+        (``share`` bytes per cluster and centre)."""
         rows = self.rows
-        width = int(max(1, min(rows.work_rows, rows.work_bytes // self.n_clusters)))
+        width = int(max(1, min(rows.work_rows, rows.work_bytes // (share * self.n_clusters))))
         for b0 in range(0, len(centre_rows), width):
             ids = centre_rows[b0 : b0 + width]
             yield ids, self.centre_terms(rows.host(rows.take(ids)))
@@ -69,6 +76,9 @@ class Seeding:
         clusters' remaining centres.
         """
         rows = self.rows
+        if self.kernels is not None and len(centre_rows) > 1:
+            self.seed_compiled(centre_rows)
+            return
         nearest = self.seed_nearest(centre_rows)
         if len(centre_rows) == 1:
             return
@@ -86,6 +96,54 @@ class Seeding:
                 relevant[:, cols] = lo * (1.0 - 8 * _U64) <= reach[:, None]
             for start, stop, chunk in rows.chunks():
                 self.seed_chunk(start, stop, chunk, ids, terms, relevant)
+
+    def seed_compiled(self, centre_rows: np.ndarray) -> None:
+        """The same seeding, row by row in compiled code, one block of centres at a time.
+
+        Per cluster, the centres are visited nearest bound first, so a row stops at the first
+        centre its bound rules out (every later one is ruled out too) instead of meeting all
+        the centres its cluster leaves possible. Clusters that leave most of a block's centres
+        possible go the product way (:meth:`seed_rows`), which is cheaper per pair.
+        """
+        rows, kernels = self.rows, self.kernels
+        skip = np.zeros(rows.n, dtype=bool)
+        skip[centre_rows] = True
+        widen = 1.0 / ((1.0 - self.g_exact) * (1.0 - 8 * _U64) ** 2)
+        counts = np.zeros(1, dtype=np.int64)
+        pairs = 0
+        blocks = list(self.centre_blocks(centre_rows, share=4))
+        # each cluster's nearest centre by the estimate, met first by its rows: a good upper
+        # bound from the start keeps the candidate lists of every block short
+        first = np.full(self.n_clusters, -1, dtype=np.int64)
+        first_est = np.full(self.n_clusters, np.inf)
+        for ids, terms in blocks:
+            est = terms["q"][None, :] - 2.0 * self.rows.matmul_t(self.tree["centred"], terms["centred"])
+            at = np.argmin(est, axis=1)
+            value = est[np.arange(self.n_clusters), at]
+            better = value < first_est
+            first_est[better] = value[better]
+            first[better] = ids[at[better]]
+            del est
+        for ids, terms in blocks:
+            lo_cols = np.empty((self.n_clusters, len(ids)), dtype=np.float32)
+            for cols, lo, _ in self.cluster_centre_bounds(terms):
+                lo_cols[:, cols] = round32(lo * (1.0 - 8 * _U64), down=True)
+            dense = np.zeros(self.n_clusters, dtype=bool)
+            pairs += kernels.seed_clusters(
+                self.x, self.members, self.offsets, skip, self.rho_hi, ids.astype(np.int64), lo_cols, first,
+                DENSE_SHARE, widen, self.g_fast, self.g_exact, self.eta,
+                self.lo, self.hi, self.owner, self.exact, counts, dense,
+            )  # fmt: skip
+            del lo_cols
+            first[:] = -1
+            rest = self.members[ranges(self.offsets, np.flatnonzero(dense))]
+            rest = np.sort(rest[~skip[rest]])
+            tile = int(max(1, min(rows.work_rows, rows.work_bytes // (8 * len(ids)))))
+            for r0 in range(0, len(rest), tile):
+                at = rest[r0 : r0 + tile]
+                self.seed_rows(at, rows.take(at) - self.m, ids, terms)
+        self.stats["seed-pairs"] = self.stats.get("seed-pairs", 0) + int(pairs)
+        self.exact_distances += int(counts[0])
 
     def seed_nearest(self, centre_rows: np.ndarray) -> np.ndarray:
         """Offer every row its cluster's nearest centre (by the bounds); return those centres.
