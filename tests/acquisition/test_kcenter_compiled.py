@@ -97,3 +97,30 @@ def test_inputs_the_kernels_cannot_read(tmp_path) -> None:
         assert "compiled" not in streamed.stats and np.array_equal(streamed.indices, want)
     with pytest.raises(DataError, match="compiled k-center"):
         kcenter(x, lab, 60, device="cpu", compiled=True)
+
+
+def test_argmax_survives_a_stale_cluster_maximum() -> None:
+    """A cluster maximum above all its rows (a bound that was not refreshed) must not end the
+    search early: the true furthest row is still found, lowest index first on ties."""
+    x = np.zeros((6, 2), dtype=np.float32)
+    hi = np.array([1.0, 3.0, 2.0, 3.0, -np.inf, 0.5])
+    lo, owner = hi.copy(), np.zeros(6, dtype=np.int64)
+    exact = np.ones(6, dtype=bool)
+    members, offsets = np.array([0, 1, 2, 3, 4, 5]), np.array([0, 3, 6])
+    cid = np.array([0, 0, 0, 1, 1, 1])
+    cmax = np.array([3.0, 9.0])  # cluster 1's maximum is stale: its rows reach 3.0 at most
+    counts = np.zeros(1, dtype=np.int64)
+    assert compiled.next_pick(x, lo, hi, owner, exact, counts, members, offsets, cid, cmax) == 1
+    assert cmax[1] == 3.0
+
+
+def test_settling_an_interval_counts_as_a_change() -> None:
+    """An offer that only tightens a row's interval (the centre is not nearer) still lowers its
+    upper bound, which its cluster's maximum must follow."""
+    x = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]], dtype=np.float32)
+    lo, hi = np.array([8.0, -np.inf, -np.inf]), np.array([10.0, -np.inf, -np.inf])
+    owner, exact = np.array([1, 1, 2]), np.array([False, True, True])
+    counts = np.zeros(1, dtype=np.int64)
+    gf = 2.0 * 6 * 2.0**-53
+    lowered = compiled._offer(x, 0, 2, 9.0, gf, gf, 0.0, lo, hi, owner, exact, counts)
+    assert lowered and hi[0] == 9.0 and lo[0] == 9.0 and exact[0] and owner[0] == 1

@@ -101,7 +101,8 @@ def exact_sq(x: np.ndarray, a: int, b: int) -> float:
 
 @njit(cache=True)
 def _offer(x, row, centre, f, gf, g_exact, eta, lo, hi, owner, exact, counts) -> bool:
-    """Offer ``centre`` at fast distance ``f`` to ``row``; True if its nearest distance went down."""
+    """Offer ``centre`` at fast distance ``f`` to ``row``; True if the row's upper bound went
+    down (it moved to ``centre``, or settling its interval tightened it)."""
     c_lo = max(f * (1.0 - gf) - eta, 0.0) * (1.0 - g_exact)
     if not c_lo < hi[row]:
         return False
@@ -114,8 +115,10 @@ def _offer(x, row, centre, f, gf, g_exact, eta, lo, hi, owner, exact, counts) ->
         return True
     if owner[row] == centre:
         return False
+    lowered = False
     if not exact[row]:
         v = exact_sq(x, row, owner[row])
+        lowered = v < hi[row]
         lo[row] = v
         hi[row] = v
         exact[row] = True
@@ -127,7 +130,7 @@ def _offer(x, row, centre, f, gf, g_exact, eta, lo, hi, owner, exact, counts) ->
         lo[row] = v
         hi[row] = v
         return True
-    return False
+    return lowered
 
 
 @njit(cache=True)
@@ -346,6 +349,12 @@ def next_pick(x, lo, hi, owner, exact, counts, members, offsets, cid, cmax) -> i
                     row = members[p]
                     if hi[row] == best and (i < 0 or row < i):
                         i = row
+        if i < 0:
+            # a maximum above every row of its cluster (kept as a bound): recompute and retry
+            for j in range(len(cmax)):
+                if cmax[j] == best:
+                    _refresh(hi, members, offsets, j, cmax)
+            continue
         if exact[i]:
             return i
         v = exact_sq(x, i, owner[i])
