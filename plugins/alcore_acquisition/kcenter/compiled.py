@@ -203,7 +203,7 @@ def seed_clusters(
 
 
 @njit(cache=True)
-def assign_rows(x, start, group, tops, centre_ids, near, near_lo, most, gf, eta, cid, rho_lo2, rho_hi2):
+def assign_rows(x, start, group, tops, centre_ids, near, near_lo, most, gf, eta, cid, rho_lo2, rho_hi2, unsure):
     """Assign rows ``start:start+len(group)`` to a near cluster, with bounds on the distance.
 
     Each row starts from the nearer of its group's top cluster and the previous row's cluster
@@ -212,7 +212,8 @@ def assign_rows(x, start, group, tops, centre_ids, near, near_lo, most, gf, eta,
     distances, ascending) until the bound rules the rest out, and walks on from the nearest
     cluster found until none of its neighbours is nearer. Only the pruning power depends
     on which cluster a row gets, never the picks: the bounds are those of its own cluster.
-    A row meets at most ``most`` clusters; returns how many the rows met in all.
+    A row meets at most ``most`` clusters; returns how many the rows met in all. ``unsure``
+    marks the rows whose walk stopped before the bound proved no listed cluster nearer.
     """
     total = 0
     for r in range(len(group)):
@@ -225,22 +226,30 @@ def assign_rows(x, start, group, tops, centre_ids, near, near_lo, most, gf, eta,
             f = fast_sq(x, row, centre_ids[cid[row - 1]])
             if f < best_f:
                 best, best_f = cid[row - 1], f
-        pivot = -1
-        while pivot != best and visits < most:
+        unsure[row] = True
+        while visits < most:
             # walk: visit the neighbours of the best cluster so far, until it stays the best
             pivot = best
             reach = math.sqrt(best_f * (1.0 + gf) + eta)
+            bounded = False
             for q in range(near.shape[1]):
                 j = near[pivot, q]
                 if j == pivot:
                     continue
                 gap = np.float64(near_lo[pivot, q]) - reach
-                if gap > 0.0 and gap * gap * (1.0 - gf) > best_f or visits >= most:
+                if gap > 0.0 and gap * gap * (1.0 - gf) > best_f:
+                    bounded = True
+                    break
+                if visits >= most:
                     break
                 visits += 1
                 f = fast_sq(x, row, centre_ids[j])
                 if f < best_f:
                     best, best_f = j, f
+            if best == pivot:
+                # no listed neighbour is nearer and the bound ruled out the rest of the list
+                unsure[row] = not bounded
+                break
         cid[row] = best
         rho_lo2[row] = max(best_f * (1.0 - gf) - eta, 0.0)
         rho_hi2[row] = best_f * (1.0 + gf) + eta

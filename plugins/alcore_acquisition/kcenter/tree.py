@@ -153,6 +153,8 @@ class Tree:
         self.cid = np.zeros(n, dtype=self.index_dtype)
         rho_lo2 = np.zeros(n)
         rho_hi2 = np.zeros(n)
+        # rows whose cluster may not be their nearest (all, unless a compiled walk settled them)
+        unsure = np.ones(n, dtype=bool)
         q_tops = tree["q"][self.group_offsets[:-1]]
         tile = int(max(1, min(rows.chunk_rows, rows.work_rows)))
         near = near_lo = None
@@ -178,6 +180,7 @@ class Tree:
                 met = self.kernels.assign_rows(
                     self.x, start + done, group[done:end], self.group_offsets[:-1], self.centre_ids,
                     near, near_lo, 2 * ASSIGN_VISITS, self.g_fast, self.eta, self.cid, rho_lo2, rho_hi2,
+                    unsure,
                 )  # fmt: skip
                 if met > ASSIGN_VISITS * (end - done):
                     self.count("assign-products")
@@ -208,7 +211,7 @@ class Tree:
                         self.cid[here] = j
                         rho_lo2[here] = lo
                         rho_hi2[here] = hi
-        self.reassign_far(rho_lo2, rho_hi2)
+        self.reassign_far(rho_lo2, rho_hi2, unsure)
         self.rho_lo = round32(np.sqrt(rho_lo2) * (1.0 - 4 * _U64), down=True)
         self.rho_hi = round32(np.sqrt(rho_hi2) * (1.0 + 4 * _U64), down=False)
 
@@ -230,17 +233,18 @@ class Tree:
         lo, hi = self.product_bounds(gk[np.arange(len(j)), pick], q, cnorm, terms, centred=True)
         return j, lo, hi
 
-    def reassign_far(self, rho_lo2: np.ndarray, rho_hi2: np.ndarray) -> None:
+    def reassign_far(self, rho_lo2: np.ndarray, rho_hi2: np.ndarray, unsure: np.ndarray) -> None:
         """Rows far from their cluster look for a nearer one among all clusters.
 
         A row is first placed in the group of its nearest group centre; where the sample gave its
         neighbourhood no cluster in that group (rows of a structure the group centres missed),
         the nearest cluster of another group can be far nearer. Rows beyond twice the median
         radius are matched against every cluster (a small product: such rows are few), which
-        keeps the clusters tight and the bounds that depend on their radii useful.
+        keeps the clusters tight and the bounds that depend on their radii useful. Rows a
+        compiled walk settled (``unsure`` False) are left where they are.
         """
         rows = self.rows
-        far = np.flatnonzero(rho_hi2 > 4.0 * np.median(rho_hi2))
+        far = np.flatnonzero((rho_hi2 > 4.0 * np.median(rho_hi2)) & unsure)
         far = far[np.argsort(rho_hi2[far])[::-1][: max(1, rows.n // 4)]]
         far = np.sort(far)
         step = int(max(1, rows.work_bytes // (16 * self.n_clusters)))
