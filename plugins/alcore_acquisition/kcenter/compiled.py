@@ -203,7 +203,9 @@ def seed_clusters(
 
 
 @njit(cache=True)
-def assign_rows(x, start, group, tops, centre_ids, near, near_lo, most, gf, eta, cid, rho_lo2, rho_hi2, unsure):
+def assign_rows(
+    x, start, group, tops, centre_ids, near, near_lo, most, gf, eta, cid, rho_lo2, rho_hi2, unsure,
+):  # fmt: skip
     """Assign rows ``start:start+len(group)`` to a near cluster, with bounds on the distance.
 
     Each row starts from the nearer of its group's top cluster and the previous row's cluster
