@@ -33,7 +33,8 @@ ties, same seeded cold start). Speed comes from not computing what cannot change
    (:mod:`.compiled`, numba): one call assigns the rows to clusters (walking from cluster to
    neighbouring cluster), one seeds a block of labeled centres (each cluster's centres
    visited nearest bound first, so a row stops at the first one its bound rules out), and
-   one updates a pick (clusters ruled out from stored centre-to-centre bounds, then rows).
+   one updates a pick (clusters ruled out from stored centre-to-centre bounds, then rows);
+   a pass's or stored products' lean bounds run row by row in one call too.
    Their fast distance is a float64 sum in any order with its own error bound, and their
    exact distance reproduces the reference's summation order bit for bit. The arithmetic is
    the NumPy path's, without its per-call overhead (a pick was about a hundred small calls).

@@ -107,6 +107,13 @@ def _offer(x, row, centre, f, gf, g_exact, eta, lo, hi, owner, exact, counts) ->
     if not c_lo < hi[row]:
         return False
     c_hi = (f * (1.0 + gf) + eta) * (1.0 + g_exact) + eta
+    return _offer_bounds(x, row, centre, c_lo, c_hi, lo, hi, owner, exact, counts)
+
+
+@njit(cache=True)
+def _offer_bounds(x, row, centre, c_lo, c_hi, lo, hi, owner, exact, counts) -> bool:
+    """The interval rule for a centre whose reference distance lies in ``[c_lo, c_hi]``: move
+    when surely nearer, settle exactly when unsure; True if the row's upper bound went down."""
     if c_hi < lo[row]:
         owner[row] = centre
         lo[row] = c_lo
@@ -131,6 +138,25 @@ def _offer(x, row, centre, f, gf, g_exact, eta, lo, hi, owner, exact, counts) ->
         hi[row] = v
         return True
     return lowered
+
+
+@njit(cache=True)
+def offer_lean(
+    x, g, start, centre, c1, c0, b, keep, q_share, g_exact, eta, q_floor, x_norm, qx,
+    lo, hi, owner, exact, counts,
+):  # fmt: skip
+    """Offer ``centre`` to rows ``start:start+len(g)`` from their products ``g`` (a pass or
+    stored products): the lean lower bound rejects most rows in a few operations, the rest get
+    its matching upper bound and the interval rule (see ``Passes.lean_terms``)."""
+    for a in range(len(g)):
+        row = start + a
+        low = q_floor[row] - c1 * x_norm[row] - 2.0 * np.float64(g[a]) + c0
+        floor = low * keep
+        if not floor < hi[row]:
+            continue
+        up = low + 2.0 * (q_share * qx[row] + c1 * x_norm[row] + b)
+        c_hi = up * (1.0 + g_exact) + eta
+        _offer_bounds(x, row, centre, max(floor, 0.0), c_hi, lo, hi, owner, exact, counts)
 
 
 @njit(cache=True)

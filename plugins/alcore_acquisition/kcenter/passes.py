@@ -230,6 +230,14 @@ class Passes:
         """
         c1, c0, b = self.lean_terms(t, j)
         keep = 1.0 - self.g_exact
+        if self.kernels is not None:
+            counts = np.zeros(1, dtype=np.int64)
+            self.kernels.offer_lean(
+                self.x, g, start, centre, c1, c0, b, keep, self.q_share, self.g_exact, self.eta,
+                self.q_floor, self.x_norm, self.qx, self.lo, self.hi, self.owner, self.exact, counts,
+            )  # fmt: skip
+            self.exact_distances += int(counts[0])
+            return
         for a in range(0, len(g), _TILE):
             gg = g[a : a + _TILE].astype(np.float64)
             s0, s1 = start + a, start + a + len(gg)

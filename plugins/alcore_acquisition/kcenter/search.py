@@ -70,7 +70,7 @@ class Greedy(Bounds, Intervals, Tree, Seeding, Passes):
         if compiled and not kernels_fit(rows):
             raise DataError("compiled k-center needs in-memory float32 or float64 NumPy features")
         self.compiled = compiled
-        #: the compiled kernels of :mod:`.compiled`, loaded when a tree is built and they fit
+        #: the compiled kernels of :mod:`.compiled`, loaded when they fit the features
         self.kernels: Any = None
 
     def load_kernels(self) -> None:
@@ -119,7 +119,7 @@ class Greedy(Bounds, Intervals, Tree, Seeding, Passes):
         pool, block, norms = self.choose_centring()
         self.has_tree = self.tree_pays(k, len(centre_rows) if self.labeled.any() else 0)
         self.count("tree" if self.has_tree else "no-tree")
-        if self.has_tree and self.compiled is not False:
+        if self.compiled is not False:
             self.load_kernels()
         if self.has_tree:
             self.build_tree(pool, block, norms)
