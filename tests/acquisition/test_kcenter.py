@@ -311,3 +311,16 @@ def test_hdf5_pool_larger_than_the_memory_allowed(tmp_path) -> None:
         x = f["embedding"][:]
     labeled = np.load(path + ".labeled.npy")
     assert np.array_equal(np.load(path + ".picks.npy"), kcenter(x, labeled, 40).indices)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_float64_ties_through_stored_products(compiled: bool) -> None:
+    """float64 features with exact ties everywhere, picks served by stored products: the
+    products must be kept in float64, since the lean bound counts a float64 product's rounding
+    (kept as float32 they were off by up to 2^-24 of their size, and ties went the wrong way)."""
+    for seed in range(4):
+        x = grid(2400, 16, seed).astype(np.float64)
+        lab = mask(len(x), 100, seed)
+        got = kcenter(x, lab, 100, compiled=compiled)
+        assert got.stats.get("stored", 0) > 0
+        assert np.array_equal(got.indices, greedy_kcenter_reference(x, lab, 100)), f"seed {seed}"

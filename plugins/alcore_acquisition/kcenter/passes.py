@@ -202,10 +202,12 @@ class Passes:
         self.x_norm = np.sqrt(self.qx * (1.0 + self.g_direct)) + self.m_norm
         # stored products: candidate row ids, their column, and their product terms
         self.spec_pos: dict[int, int] = {}
-        self.spec_g = np.zeros((0, self.rows.n), dtype=np.float32)
+        # in the compute dtype: the lean bounds count the rounding of a product in that dtype
+        # (float64 products kept as float32 lost up to 2^-24 of their size and broke the bound)
+        self.spec_g = np.zeros((0, self.rows.n), dtype=self.rows.np_dtype)
         self.spec_terms: dict[str, Any] = {}
         self.spec_hits = 7
-        budget = max(0, self.rows.nbytes // 16) // max(1, 4 * self.rows.n)
+        budget = max(0, self.rows.nbytes // 16) // max(1, self.rows.itemsize * self.rows.n)
         self.max_width = int(max(1, min(64, budget + 1)))
 
     def lean_terms(self, t: dict[str, Any], j: int) -> tuple[float, float, float]:
@@ -274,8 +276,8 @@ class Passes:
         if len(self.spec_g) < len(ids) - 1:
             # allocated once at the widest a pass may use, then reused: a new array of another
             # width per pass would leave holes in the heap that a later pass cannot fill
-            self.spec_g = np.zeros(0, dtype=np.float32)
-            self.spec_g = np.empty((self.max_width - 1, n), dtype=np.float32)
+            self.spec_g = np.zeros((0, n), dtype=rows.np_dtype)
+            self.spec_g = np.empty((self.max_width - 1, n), dtype=rows.np_dtype)
         self.spec_hits = 0
         tile = int(max(_TILE, rows.work_bytes // (4 * len(ids))))
         for start, stop, block in rows.chunks():
