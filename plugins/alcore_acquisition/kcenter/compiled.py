@@ -160,6 +160,26 @@ def offer_lean(
 
 
 @njit(cache=True)
+def distance_floors(g, q_r, norm_r, q_c, norm_c, c_dot, g_direct, g_exact, eta, shrink, out):
+    """``out[i, j]`` (float32, rounded down): ``shrink`` times a lower bound on the true
+    distance between centred rows ``r_i`` and ``c_j`` from their product ``g[i, j]``.
+
+    The bound is :meth:`Bounds.product_bounds`'s (centred), element by element without its
+    temporaries: ``q_r + q_c - 2g`` less every rounding of the product and the norms.
+    """
+    for i in range(g.shape[0]):
+        for j in range(g.shape[1]):
+            gg = np.float64(g[i, j])
+            est = q_r[i] + q_c[j] - 2.0 * gg
+            err = 2.0 * c_dot * norm_r[i] * norm_c[j] + g_direct * q_r[i] + g_exact * q_c[j]
+            err = (err + 8 * _U64 * (q_r[i] + q_c[j] + 2.0 * abs(gg)) + eta) * 1.01
+            low = est - err
+            v = math.sqrt(low) * shrink * (1.0 - 2.0**-22) if low > 0.0 else 0.0
+            # float32 rounds to nearest (within 2^-24): the margin above keeps it below
+            out[i, j] = np.float32(v) if v > 1e-30 else np.float32(0.0)
+
+
+@njit(cache=True)
 def _floor_sq(gap: float, g_exact: float) -> float:
     """Floor of the reference squared distance given a true distance of at least ``gap`` > 0."""
     g = gap * (1.0 - 8 * _U64)

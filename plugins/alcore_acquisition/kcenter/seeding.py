@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from alcore_acquisition.kcenter.bounds import _U64, round32
+from alcore_acquisition.kcenter.bounds import _U64
 from alcore_acquisition.kcenter.tree import ranges
 
 #: a cluster that leaves more than this share of a block's centres possible is seeded by products
@@ -124,10 +124,12 @@ class Seeding:
             first_est[better] = value[better]
             first[better] = ids[at[better]]
             del est
+        tree = self.tree
         for ids, terms in blocks:
             lo_cols = np.empty((self.n_clusters, len(ids)), dtype=np.float32)
-            for cols, lo, _ in self.cluster_centre_bounds(terms):
-                lo_cols[:, cols] = round32(lo * (1.0 - 8 * _U64), down=True)
+            g = self.rows.matmul_t(tree["centred"], terms["centred"])
+            self.floors(g, tree["q"], tree["norm"], terms, (1.0 - 4 * _U64) * (1.0 - 8 * _U64), lo_cols)
+            del g
             dense = np.zeros(self.n_clusters, dtype=bool)
             pairs += kernels.seed_clusters(
                 self.x, self.members, self.offsets, skip, self.rho_hi, ids.astype(np.int64), lo_cols, first,

@@ -267,15 +267,27 @@ class Tree:
         if 4 * c * c > max(self.rows.nbytes // 8, 1 << 20):
             return np.zeros((0, 0), dtype=np.float32)
         out = np.empty((c, c), dtype=np.float32)
-        # the bounds hold about ten float64 temporaries of their size: row blocks keep them small
-        step = int(max(1, self.rows.work_bytes // (48 * c)))
+        step = int(max(1, self.rows.work_bytes // (4 * c)))
         for r0 in range(0, c, step):
             part = slice(r0, min(c, r0 + step))
             g = self.rows.matmul_t(tree["centred"][part], tree["centred"])
-            q, norm = tree["q"][part, None], tree["norm"][part, None]
-            lo, _ = self.product_bounds(g, q, norm, tree, centred=True)
-            out[part] = round32(np.sqrt(lo) * (1.0 - 4 * _U64), down=True)
+            self.floors(g, tree["q"][part], tree["norm"][part], tree, 1.0 - 4 * _U64, out[part])
         return out
+
+    def floors(
+        self,
+        g: np.ndarray,
+        q_r: np.ndarray,
+        norm_r: np.ndarray,
+        c: dict[str, Any],
+        shrink: float,
+        out: np.ndarray,
+    ) -> None:
+        """``out``: float32 lower bounds on true distances (times ``shrink``) from centred products."""
+        self.kernels.distance_floors(
+            g, q_r, norm_r, c["q"], c["norm"], self.g_dot + 2.05 * self.unit, self.g_direct, self.g_exact,
+            self.eta, shrink, out,
+        )  # fmt: skip
 
     def build_clusters(self, centre_rows: np.ndarray) -> None:
         """Cluster member lists and radii, and each group's radius around its top cluster."""
