@@ -10,6 +10,8 @@ from test_kcenter import KINDS, clustered, gaussian, mask, video
 
 from alcore.sdk.errors import DataError
 from alcore_acquisition.kcenter import compiled, kcenter
+from alcore_acquisition.kcenter.search import Greedy
+from alcore_acquisition.kcenter.storage import Rows
 from alcore_acquisition.kcenter_reference import greedy_kcenter_reference, squared_distances
 
 
@@ -124,3 +126,26 @@ def test_settling_an_interval_counts_as_a_change() -> None:
     gf = 2.0 * 6 * 2.0**-53
     lowered = compiled._offer(x, 0, 2, 9.0, gf, gf, 0.0, lo, hi, owner, exact, counts)
     assert lowered and hi[0] == 9.0 and lo[0] == 9.0 and exact[0] and owner[0] == 1
+
+
+@pytest.mark.parametrize("offset", [0.0, 300.0])
+def test_projection_bound_stays_below_every_distance(offset: float) -> None:
+    """Wide rows get a few principal coordinates whose distance, less each row's slack, bounds
+    the true distance from below (a large common offset makes the rounding slack largest)."""
+    x = video(6000, 512, 8) + np.float32(offset)
+    lab = mask(len(x), 200, 8)
+    rows = Rows(x, None, None)
+    greedy = Greedy(rows, lab, np.random.default_rng(0), None, True)
+    with rows.compute_settings():
+        result = greedy.run(300, False)
+    assert result.stats["projected"] == 1 and greedy.proj.shape[1] > 0
+    assert np.array_equal(result.indices, greedy_kcenter_reference(x, lab, 300))
+    rng = np.random.default_rng(9)
+    a, b = rng.integers(len(x), size=(2, 4000))
+    near = np.concatenate([b[:2000], np.minimum(a[2000:] + 1, len(x) - 1)])  # neighbouring frames too
+    true = np.sqrt(squared_distances(x[a].astype(np.float64), x[near].astype(np.float64)))
+    projected = np.sqrt(((greedy.proj[a].astype(np.float64) - greedy.proj[near]) ** 2).sum(axis=1))
+    bound = projected * (1.0 - 1e-9) - greedy.proj_slack[a] - greedy.proj_slack[near]
+    assert (bound <= true).all()
+    apart = true > 0
+    assert np.median(bound[apart] / true[apart]) > 0.1  # and it is not vacuous

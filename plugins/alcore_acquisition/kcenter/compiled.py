@@ -180,6 +180,19 @@ def distance_floors(g, q_r, norm_r, q_c, norm_c, c_dot, g_direct, g_exact, eta, 
 
 
 @njit(cache=True)
+def _projected_out(proj, slack, row, c, bound, g_exact) -> bool:
+    """Whether the projection bound proves ``row`` no nearer to ``c`` than ``bound`` (squared,
+    reference scale): ``||x - c|| >= ||proj[x] - proj[c]|| - slack[x] - slack[c]``, since an
+    orthonormal projection shortens every difference."""
+    s = 0.0
+    for t in range(proj.shape[1]):
+        d = np.float64(proj[row, t]) - np.float64(proj[c, t])
+        s += d * d
+    gap = math.sqrt(s) * (1.0 - 1e-9) - slack[row] - slack[c]
+    return gap > 0.0 and _floor_sq(gap, g_exact) >= bound
+
+
+@njit(cache=True)
 def _floor_sq(gap: float, g_exact: float) -> float:
     """Floor of the reference squared distance given a true distance of at least ``gap`` > 0."""
     g = gap * (1.0 - 8 * _U64)
@@ -308,13 +321,17 @@ def assign_rows(
 @njit(cache=True)
 def tree_pick(
     x, i, centre_ids, cluster_radius, centre_lo, cmax, members, offsets, cid, rho_lo, rho_hi, limit,
-    gf, g_exact, eta, lo, hi, owner, exact, counts, buf, dist, changed,
+    gf, g_exact, eta, lo, hi, owner, exact, counts, buf, dist, changed, proj, slack,
 ):  # fmt: skip
     """Update every row for new centre ``i`` through the tree; -1 (nothing changed) if more
     than ``limit`` rows would need a direct distance, else the number of rows checked.
 
-    Cluster maxima ``cmax`` of the touched clusters are refreshed.
+    Rows left by the bounds meet the projection bound first when ``proj`` has columns:
+    ``||x - i|| >= ||proj[x] - proj[i]|| - slack[x] - slack[i]`` (an orthonormal projection
+    onto a few principal directions shortens every difference). Cluster maxima ``cmax`` of the
+    touched clusters are refreshed.
     """
+    dims = proj.shape[1]
     hit = 0
     own = cid[i]
     # ||i - centre_j|| >= ||centre_own - centre_j|| - ||i - centre_own||: most clusters are
@@ -352,6 +369,8 @@ def tree_pick(
             m += 1
     for q in range(m):
         row = members[buf[q]]
+        if dims and _projected_out(proj, slack, row, i, hi[row], g_exact):
+            continue
         if _offer(x, row, i, fast_sq(x, row, i), gf, g_exact, eta, lo, hi, owner, exact, counts):
             changed[cid[row]] = True
     changed[cid[i]] = True

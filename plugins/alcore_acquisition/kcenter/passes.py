@@ -145,7 +145,7 @@ class Passes:
         checked = self.kernels.tree_pick(
             self.x, i, self.centre_ids, self.cluster_radius, self.centre_lo, self.cmax, self.members,
             self.offsets, self.cid, self.rho_lo, self.rho_hi, limit, self.g_fast, self.g_exact, self.eta,
-            self.lo, self.hi, self.owner, self.exact, counts, *self.pick_work,
+            self.lo, self.hi, self.owner, self.exact, counts, *self.pick_work, self.proj, self.proj_slack,
         )  # fmt: skip
         self.exact_distances += int(counts[0])
         if checked < 0:

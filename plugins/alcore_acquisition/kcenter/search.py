@@ -121,6 +121,10 @@ class Greedy(Bounds, Intervals, Tree, Seeding, Passes):
         self.count("tree" if self.has_tree else "no-tree")
         if self.compiled is not False:
             self.load_kernels()
+        self.basis = None
+        if self.has_tree and self.kernels is not None and PROJECTION_DIMS * 4 * 64 <= self.rows.row_bytes:
+            self.basis = principal_basis(block, PROJECTION_DIMS)
+            self.count("projected")
         if self.has_tree:
             self.build_tree(pool, block, norms)
             del block
@@ -169,6 +173,20 @@ class Greedy(Bounds, Intervals, Tree, Seeding, Passes):
             exact_distances=self.exact_distances,
             stats=dict(self.stats),
         )
+
+
+#: principal directions the compiled picks project onto (when rows are at least 64x as wide)
+PROJECTION_DIMS = 8
+
+
+def principal_basis(block: np.ndarray, dims: int) -> np.ndarray:
+    """An orthonormal D x ``dims`` float64 basis of a centred sample's main directions
+    (randomized range finder: two small products and a QR, not a full SVD)."""
+    probe = np.random.default_rng(0x6B65).standard_normal((block.shape[1], 2 * dims)).astype(block.dtype)
+    q, _ = np.linalg.qr((block @ probe).astype(np.float64))
+    _, _, vt = np.linalg.svd((q.T.astype(block.dtype) @ block).astype(np.float64), full_matrices=False)
+    basis, _ = np.linalg.qr(vt[:dims].T)
+    return basis
 
 
 def kernels_fit(rows: Rows) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from alcore_acquisition.kcenter.bounds import _U64, round32
+from alcore_acquisition.kcenter.bounds import _U64, gamma, round32
 
 #: up to this many clusters a pick meets every cluster centre directly, skipping the groups
 FLAT_CLUSTERS = 1024
@@ -158,6 +158,11 @@ class Tree:
         q_tops = tree["q"][self.group_offsets[:-1]]
         tile = int(max(1, min(rows.chunk_rows, rows.work_rows)))
         near = near_lo = None
+        self.proj = np.zeros((n, 0), dtype=np.float32)
+        self.proj_slack = np.zeros(0)
+        if self.kernels is not None and self.basis is not None:
+            self.proj = np.empty((n, self.basis.shape[1]), dtype=np.float32)
+            self.basis32 = np.ascontiguousarray(self.basis.T, dtype=np.float32)
         if self.kernels is not None:
             self.centre_lo = self.centre_bounds()
             if len(self.centre_lo):
@@ -169,6 +174,8 @@ class Tree:
                 t1 = min(stop, t0 + tile)
                 centred = chunk[t0 - start : t1 - start] - self.m
                 self.qx[t0:t1] = rows.sqdist(centred, 0.0)
+                if self.proj.shape[1]:
+                    self.proj[t0:t1] = rows.matmul_t(centred, self.basis32)
                 est = q_tops[None, :] - 2.0 * rows.matmul_t(centred, self.top_rows)
                 group[t0 - start : t1 - start] = np.argmin(est, axis=1)
             del centred
@@ -212,6 +219,13 @@ class Tree:
                         rho_lo2[here] = lo
                         rho_hi2[here] = hi
         self.reassign_far(rho_lo2, rho_hi2, unsure)
+        if self.proj.shape[1]:
+            # against the exact projection onto the orthonormal float64 basis, each coordinate
+            # is off by at most (the centring's and the basis's rounding, 2^-24 each, and the
+            # float32 product's gamma_D) times the centred norm
+            dims = self.proj.shape[1]
+            share = 1.1 * math.sqrt(dims) * (gamma(rows.dim + 2, 2.0**-24) + 2.0**-22)
+            self.proj_slack = np.sqrt(self.qx * (1.0 + self.g_direct)) * share + 4.0 * dims * rows.tiny
         self.rho_lo = round32(np.sqrt(rho_lo2) * (1.0 - 4 * _U64), down=True)
         self.rho_hi = round32(np.sqrt(rho_hi2) * (1.0 + 4 * _U64), down=False)
 
