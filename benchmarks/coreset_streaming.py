@@ -143,7 +143,7 @@ def main() -> None:
             print(
                 f"in memory: {mem['seconds']:.1f} s ({mem['cpu']:.1f} CPU-s), peak RSS above the start "
                 f"{(mem['peak'] - mem['before']) / MIB:.0f} MiB; same picks as streamed: "
-                f"{'yes' if np.array_equal(picks, same) else 'NO'}",
+                f"{'yes' if np.array_equal(picks, same) else 'NO'}; {mem['stats']}",
                 flush=True,
             )
 

@@ -75,7 +75,7 @@ class Greedy(Bounds, Intervals, Tree, Seeding, Passes):
 
     def load_kernels(self) -> None:
         """Load the compiled kernels if they fit the features (numba compiles them on first use
-        after an install, about 8 s, and caches them; later processes load them in about 0.4 s)."""
+        after an install, about 9 s, and caches them; later processes load them in about 0.5 s)."""
         if not kernels_fit(self.rows):
             return
         try:
