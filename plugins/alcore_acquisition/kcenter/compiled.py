@@ -188,7 +188,7 @@ def _projected_out(proj, slack, row, c, bound, g_exact) -> bool:
     for t in range(proj.shape[1]):
         d = np.float64(proj[row, t]) - np.float64(proj[c, t])
         s += d * d
-    gap = math.sqrt(s) * (1.0 - 1e-9) - slack[row] - slack[c]
+    gap = math.sqrt(s) * (1.0 - 1e-9) - np.float64(slack[row]) - np.float64(slack[c])
     return gap > 0.0 and _floor_sq(gap, g_exact) >= bound
 
 

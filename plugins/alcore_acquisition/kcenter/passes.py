@@ -135,7 +135,7 @@ class Passes:
         n = self.rows.n
         if not hasattr(self, "pick_work"):
             self.pick_work = (
-                np.empty(n, dtype=np.int64),
+                np.empty(n, dtype=self.index_dtype),
                 np.empty((self.n_clusters, 3)),
                 np.zeros(self.n_clusters, dtype=bool),
             )

@@ -160,14 +160,15 @@ class Tree:
         near = near_lo = None
         walked = met = 0
         self.proj = np.zeros((n, 0), dtype=np.float32)
-        self.proj_slack = np.zeros(0)
+        self.proj_slack = np.zeros(0, dtype=np.float32)
         if self.kernels is not None and self.basis is not None:
             self.proj = np.empty((n, self.basis.shape[1]), dtype=np.float32)
             self.basis32 = np.ascontiguousarray(self.basis.T, dtype=np.float32)
         if self.kernels is not None:
             self.centre_lo = self.centre_bounds()
             if len(self.centre_lo):
-                near, near_lo = neighbours(self.centre_lo, NEIGHBOURS)
+                step = int(max(1, rows.work_bytes // (8 * self.n_clusters)))
+                near, near_lo = neighbours(self.centre_lo, NEIGHBOURS, step)
         for start, stop, chunk in rows.chunks():
             rows.check_finite(chunk, np.arange(start, stop), self.max_abs)
             group = np.empty(stop - start, dtype=np.int32)
@@ -227,7 +228,8 @@ class Tree:
             # float32 product's gamma_D) times the centred norm
             dims = self.proj.shape[1]
             share = 1.1 * math.sqrt(dims) * (gamma(rows.dim + 2, 2.0**-24) + 2.0**-22)
-            self.proj_slack = np.sqrt(self.qx * (1.0 + self.g_direct)) * share + 4.0 * dims * rows.tiny
+            slack = np.sqrt(self.qx * (1.0 + self.g_direct)) * share + 4.0 * dims * rows.tiny
+            self.proj_slack = round32(slack, down=False)
         self.rho_lo = round32(np.sqrt(rho_lo2) * (1.0 - 4 * _U64), down=True)
         self.rho_hi = round32(np.sqrt(rho_hi2) * (1.0 + 4 * _U64), down=False)
 
@@ -325,13 +327,21 @@ class Tree:
             self.group_radius[g] = reach.max() * (1.0 + 4 * _U64)
 
 
-def neighbours(centre_lo: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each cluster's ``count`` nearest clusters by the bounds (itself first), and the bounds."""
+def neighbours(centre_lo: np.ndarray, count: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each cluster's ``count`` nearest clusters by the bounds (itself first), and the bounds,
+    ``step`` clusters at a time (the partition's index temporaries are 8 bytes an entry)."""
+    c = centre_lo.shape[0]
     count = min(count, centre_lo.shape[1])
-    near = np.argpartition(centre_lo, count - 1, axis=1)[:, :count]
-    bounds = np.take_along_axis(centre_lo, near, axis=1)
-    order = np.argsort(bounds, axis=1, kind="stable")
-    return np.take_along_axis(near, order, axis=1).astype(np.int64), np.take_along_axis(bounds, order, axis=1)
+    near = np.empty((c, count), dtype=np.int32)
+    bounds = np.empty((c, count), dtype=np.float32)
+    for r0 in range(0, c, step):
+        part = centre_lo[r0 : r0 + step]
+        idx = np.argpartition(part, count - 1, axis=1)[:, :count]
+        values = np.take_along_axis(part, idx, axis=1)
+        order = np.argsort(values, axis=1, kind="stable")
+        near[r0 : r0 + step] = np.take_along_axis(idx, order, axis=1)
+        bounds[r0 : r0 + step] = np.take_along_axis(values, order, axis=1)
+    return near, bounds
 
 
 def ranges(offsets: np.ndarray, which: np.ndarray) -> np.ndarray:
