@@ -56,15 +56,7 @@ class Passes:
         """
         rows, tree, n = self.rows, self.tree, self.rows.n
         stored = i in self.spec_pos
-        full = self.seconds.get("stored" if stored else "pass")
-        tree_cost = self.seconds.get("pruned")
-        self.picks_since_test += 1
-        if full is None and self.picks_since_test % 16 == 0:
-            # measure the other way once, so that the two can be compared
-            self.full_update(i, stored, "probe")
-            return None
-        if full is not None and tree_cost is not None and tree_cost > full and self.picks_since_test % 16:
-            self.full_update(i, stored, "skipped")
+        if self.bypass_tree(i, stored):
             return None
         began = self.clock()
         s_block = rows.take(np.asarray([i]))
@@ -118,18 +110,28 @@ class Passes:
         self.record("pruned", began)
         return moved
 
-    def tree_update_compiled(self, i: int) -> bool:
-        """:meth:`tree_update` in one compiled call (every cluster met directly, cluster maxima
-        kept up to date); False after a full update instead."""
-        stored = i in self.spec_pos
+    def bypass_tree(self, i: int, stored: bool) -> bool:
+        """Do a full update instead of the tree's when the measured costs say so; True if done.
+
+        The tree is re-tried every 16 picks, and the full way is measured once when it has not
+        been yet, so that the two can be compared.
+        """
         full = self.seconds.get("stored" if stored else "pass")
         tree_cost = self.seconds.get("pruned")
         self.picks_since_test += 1
         if full is None and self.picks_since_test % 16 == 0:
             self.full_update(i, stored, "probe")
-            return False
+            return True
         if full is not None and tree_cost is not None and tree_cost > full and self.picks_since_test % 16:
             self.full_update(i, stored, "skipped")
+            return True
+        return False
+
+    def tree_update_compiled(self, i: int) -> bool:
+        """:meth:`tree_update` in one compiled call (every cluster met directly, cluster maxima
+        kept up to date); False after a full update instead."""
+        stored = i in self.spec_pos
+        if self.bypass_tree(i, stored):
             return False
         began = self.clock()
         n = self.rows.n
