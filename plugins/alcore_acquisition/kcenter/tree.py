@@ -13,8 +13,8 @@ from alcore_acquisition.kcenter.bounds import _U64, gamma, round32
 FLAT_CLUSTERS = 1024
 #: nearest clusters listed per cluster for the compiled assignment's walk
 NEIGHBOURS = 128
-#: rows per block of the compiled assignment, and the clusters a block's rows may meet on
-#: average before it goes back to group products (a product row costs about 30 distances)
+#: rows per block of the compiled assignment, and the clusters rows may meet on average (over
+#: the blocks so far) before it goes back to group products (a product row costs about 30)
 ASSIGN_BLOCK = 1024
 ASSIGN_VISITS = 32
 
@@ -158,6 +158,7 @@ class Tree:
         q_tops = tree["q"][self.group_offsets[:-1]]
         tile = int(max(1, min(rows.chunk_rows, rows.work_rows)))
         near = near_lo = None
+        walked = met = 0
         self.proj = np.zeros((n, 0), dtype=np.float32)
         self.proj_slack = np.zeros(0, dtype=np.float32)
         if self.kernels is not None and self.basis is not None:
@@ -182,16 +183,16 @@ class Tree:
             del centred
             done = 0
             while near is not None and done < stop - start:
-                # compiled while rows meet few clusters; where a block's rows meet many (no
-                # structure to walk along) the group products below cost less per row, and
-                # assign rows the walk would leave in a distant cluster
+                # compiled while rows meet few clusters on average; where they meet many (no
+                # structure to walk along) the group products below cost less per row
                 end = min(stop - start, done + ASSIGN_BLOCK)
-                met = self.kernels.assign_rows(
+                walked += end - done
+                met += self.kernels.assign_rows(
                     self.x, start + done, group[done:end], self.group_offsets[:-1], self.centre_ids,
-                    near, near_lo, 2 * ASSIGN_VISITS, self.g_fast, self.eta, self.cid, rho_lo2, rho_hi2,
+                    near, near_lo, 8 * ASSIGN_VISITS, self.g_fast, self.eta, self.cid, rho_lo2, rho_hi2,
                     unsure,
                 )  # fmt: skip
-                if met > ASSIGN_VISITS * (end - done):
+                if met > ASSIGN_VISITS * walked:
                     self.count("assign-products")
                     near = None
                 done = end
