@@ -397,13 +397,6 @@ def _refresh(hi, members, offsets, j, cmax):
 
 
 @njit(cache=True)
-def refresh_max(hi, members, offsets, clusters, cmax):
-    """Recompute the largest ``hi`` of each cluster in ``clusters``."""
-    for j in clusters:
-        _refresh(hi, members, offsets, j, cmax)
-
-
-@njit(cache=True)
 def next_pick(x, lo, hi, owner, exact, counts, members, offsets, cid, cmax) -> int:
     """The row furthest from its nearest centre (lowest index on ties), settling as needed.
 
